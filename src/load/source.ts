@@ -1,0 +1,152 @@
+// A YAML file read defensively and kept with its source positions, so that every error can point at file:line:column.
+import { readFileSync, statSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Diagnostic } from './diagnostics.js';
+
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export type PathSegment = string | number;
+
+export class SourceFile {
+  readonly lines: string[];
+  constructor(
+    readonly path: string,
+    readonly text: string,
+    readonly doc: Document.Parsed | undefined,
+    readonly lineCounter: LineCounter
+  ) {
+    this.lines = text.split(/\r?\n/);
+  }
+
+  /** Line and column (1-based) of an offset. */
+  position(offset: number): { line: number; col: number } {
+    const p = this.lineCounter.linePos(offset);
+    return { line: p.line, col: p.col };
+  }
+
+  /**
+   * The node at a path of the data, or the nearest ancestor that exists.
+   * For a key that is not there, or that is unknown, `key` points at the key itself.
+   */
+  locate(path: readonly PathSegment[], opts: { key?: boolean } = {}): { start: number; end: number; exact: boolean } {
+    let node: unknown = this.doc?.contents;
+    let range: [number, number] = rangeOf(node) ?? [0, 0];
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) return { start: range[0], end: range[0], exact: false };
+        if (last && opts.key) {
+          const r = rangeOf(pair.key);
+          if (r) return { start: r[0], end: r[1], exact: true };
+        }
+        node = pair.value;
+        const r = rangeOf(node) ?? rangeOf(pair.key);
+        if (r) range = r;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        node = node.items[seg];
+        if (node === undefined) return { start: range[0], end: range[0], exact: false };
+        const r = rangeOf(node);
+        if (r) range = r;
+      } else {
+        return { start: range[0], end: range[1], exact: false };
+      }
+    }
+    return { start: range[0], end: range[1], exact: true };
+  }
+
+  diagnostic(offsetStart: number, offsetEnd: number, message: string, hint?: string, severity: Diagnostic['severity'] = 'error'): Diagnostic {
+    const { line, col } = this.position(offsetStart);
+    const lineText = this.lines[line - 1] ?? '';
+    // Underline to the end of the span, or of the line when the span runs past it.
+    const endPos = this.position(Math.max(offsetStart, offsetEnd));
+    const width = endPos.line === line ? Math.max(1, endPos.col - col) : Math.max(1, lineText.length - col + 1);
+    return { file: this.path, line, col, width, message, hint, severity, source: lineText };
+  }
+
+  /** A diagnostic at the value (or, with key, the key) found at a data path. */
+  at(path: readonly PathSegment[], message: string, hint?: string, opts: { key?: boolean; severity?: Diagnostic['severity'] } = {}): Diagnostic {
+    const loc = this.locate(path, opts);
+    // A block value spans many lines: point at its first line only.
+    return this.diagnostic(loc.start, loc.end, message, hint, opts.severity);
+  }
+}
+
+function rangeOf(node: unknown): [number, number] | undefined {
+  const r = (node as Node | undefined)?.range;
+  return r ? [r[0], r[1]] : undefined;
+}
+
+export interface Parsed {
+  source: SourceFile;
+  data: unknown;
+  diagnostics: Diagnostic[];
+}
+
+/** Read and parse one YAML file. Never throws for anything the file holds. */
+export function parseYamlFile(path: string, textOverride?: string): Parsed {
+  const lc = new LineCounter();
+  const empty = (message: string, hint?: string): Parsed => {
+    const source = new SourceFile(path, '', undefined, lc);
+    return { source, data: undefined, diagnostics: [{ file: path, line: 1, col: 1, width: 1, message, hint, severity: 'error', source: '' }] };
+  };
+  let text: string;
+  if (textOverride !== undefined) text = textOverride;
+  else {
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return empty('not a regular file');
+      if (st.size > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(st.size)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
+      const buf = readFileSync(path);
+      if (buf.includes(0)) return empty('not a text file (it contains NUL bytes)');
+      text = buf.toString('utf8');
+      if (text.includes('\uFFFD')) return empty('not UTF-8 text');
+    } catch (e) {
+      return empty(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (text.length > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(text.length)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
+  } catch (e) {
+    return empty(e instanceof RangeError ? 'too deeply nested to read' : `cannot parse: ${(e as Error).message}`);
+  }
+  const source = new SourceFile(path, text, doc, lc);
+  const diagnostics: Diagnostic[] = [];
+  for (const err of doc.errors) {
+    const d = source.diagnostic(err.pos[0], err.pos[1], yamlMessage(err.code, err.message));
+    if (d.source.includes('${{') && /[{[]/.test(d.source.replace(/\$\{\{[^}]*\}\}/g, ''))) {
+      d.hint = 'inside { } or [ ], YAML reads "{" as syntax: quote a value that holds ${{ ... }}, or write it in block style';
+    }
+    diagnostics.push(d);
+  }
+  if (diagnostics.length) return { source, data: undefined, diagnostics };
+  if (doc.contents === null || doc.contents === undefined) {
+    return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, 'empty file: expected a runbook (id, title, causes, ...)')] };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const msg = e instanceof RangeError ? 'too deeply nested to read' : /alias/i.test((e as Error).message)
+      ? 'too many YAML aliases: this looks like an alias bomb (at most 100 are expanded)'
+      : `cannot read: ${(e as Error).message}`;
+    return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, msg)] };
+  }
+  return { source, data, diagnostics };
+}
+
+function yamlMessage(code: string, message: string): string {
+  // The yaml library's messages are good; drop its own "at line x, column y" since ours says that.
+  const m = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+  if (code === 'DUPLICATE_KEY') return `${m}: each key may appear once in a mapping`;
+  return m;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
