@@ -1,0 +1,71 @@
+// What every command gets: its options, its streams, and the catalog loaded once (broken runbooks warned about once).
+import type { Writable } from 'node:stream';
+import { loadCatalog, type Catalog, type RunbookEntry } from './load/catalog.js';
+import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
+import { resolveVariables, parseSets, type ResolvedVariable } from './load/variables.js';
+import { NotFoundError, RunbookError } from './errors.js';
+import { closest } from './util/suggest.js';
+
+export interface GlobalOptions {
+  json?: boolean;
+  color?: boolean;
+  runbooks?: string[];
+  config?: string;
+  strict?: boolean;
+  set?: string[];
+}
+
+export interface IO {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean };
+  stdinIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export class Context {
+  private loaded?: Catalog;
+  /** Set by the CLI so that warnings can be coloured; plain by default. */
+  paint?: Paint;
+
+  constructor(readonly options: GlobalOptions, readonly io: IO, private readonly builtinDir?: string) {}
+
+  catalog(): Catalog {
+    if (this.loaded) return this.loaded;
+    const catalog = loadCatalog({
+      cwd: this.io.cwd,
+      env: this.io.env,
+      runbookDirs: this.options.runbooks,
+      configFile: this.options.config,
+      builtinDir: this.builtinDir,
+    });
+    const errors = catalog.diagnostics.filter((d) => d.severity === 'error');
+    const strict = this.options.strict ?? catalog.config.config.strict ?? false;
+    if (errors.length && strict) {
+      throw new RunbookError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the runbooks (--strict)`, catalog.diagnostics);
+    }
+    if (catalog.diagnostics.length) {
+      const files = new Set(errors.map((d) => d.file));
+      const lines = sortDiagnostics(catalog.diagnostics).map((d) => formatDiagnostic(d, this.paint));
+      const summary = files.size
+        ? `irm: warning: left out ${files.size} runbook file${files.size === 1 ? '' : 's'} that did not load (irm validate shows every error; --strict makes this fatal):`
+        : 'irm: warning:';
+      this.io.stderr.write(`${summary}\n${lines.join('\n')}\n`);
+    }
+    this.loaded = catalog;
+    return catalog;
+  }
+
+  runbook(id: string): RunbookEntry {
+    const catalog = this.catalog();
+    const entry = catalog.runbooks.find((r) => r.runbook.id === id);
+    if (entry) return entry;
+    const ids = catalog.runbooks.map((r) => r.runbook.id);
+    const c = closest(id, ids);
+    throw new NotFoundError(`no runbook "${id}"`, c ? `did you mean "${c}"? (irm list shows them all)` : `runbooks: ${ids.join(', ')}`);
+  }
+
+  variables(entry?: RunbookEntry): Map<string, ResolvedVariable> {
+    return resolveVariables(this.catalog(), entry?.runbook, { sets: parseSets(this.options.set), env: this.io.env });
+  }
+}

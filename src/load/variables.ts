@@ -1,0 +1,124 @@
+// One precedence for every variable: --set flags, then IRM_VAR_<NAME> in the environment, then irm.yaml, then the default.
+import type { Runbook, Variable } from '../model/schema.js';
+import { findPlaceholders, expandText } from '../model/placeholders.js';
+import { isSecretName, maskSecrets } from '../model/redact.js';
+import { RunbookError, UsageError } from '../errors.js';
+import { closest } from '../util/suggest.js';
+import type { Catalog } from './catalog.js';
+import { checkValue } from './validate.js';
+
+export type VariableSource = 'flag' | 'env' | 'irm.yaml' | 'default' | 'unset';
+
+export interface ResolvedVariable {
+  name: string;
+  value?: string;
+  source: VariableSource;
+  /** Where the value came from, in words: "--set", "IRM_VAR_API_PORT", "irm.yaml:12", "runbooks/manual.yaml". */
+  where: string;
+  secret: boolean;
+  declaration: Variable;
+  /** "manual" for the shared variables, or the runbook id that declares it. */
+  declaredBy: string;
+}
+
+export function envName(name: string): string {
+  return `IRM_VAR_${name.toUpperCase()}`;
+}
+
+/** Parse repeated --set name=value flags. */
+export function parseSets(sets: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets ?? []) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects name=value, got "${s}"`, 'for example: --set api_port=8080');
+    out[s.slice(0, eq).trim()] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+export interface ResolveOptions {
+  sets?: Record<string, string>;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The variables a runbook (or, without one, the manual) can use, each with its value and where it came from. */
+export function resolveVariables(catalog: Catalog, runbook: Runbook | undefined, opts: ResolveOptions): Map<string, ResolvedVariable> {
+  const decls: [string, Variable, string][] = [
+    ...Object.entries(catalog.manual.variables).map(([n, v]) => [n, v, 'manual'] as [string, Variable, string]),
+    ...Object.entries(runbook?.variables ?? {}).map(([n, v]) => [n, v, runbook!.id] as [string, Variable, string]),
+  ];
+  const declared = new Map(decls.map(([n, v, by]) => [n, { v, by }]));
+  const sets = opts.sets ?? {};
+  for (const name of Object.keys(sets)) {
+    if (!declared.has(name)) {
+      const c = closest(name, declared.keys());
+      throw new UsageError(`unknown variable "${name}" in --set`, c ? `did you mean "${c}"?` : `see the variables with: irm config${runbook ? ` ${runbook.id}` : ''}`);
+    }
+  }
+  const cfgVars = catalog.config.config.variables ?? {};
+  const cfgFile = catalog.config.source?.path ?? 'irm.yaml';
+  const raw = new Map<string, ResolvedVariable>();
+  for (const [name, { v, by }] of declared) {
+    const secret = v.secret === true || isSecretName(name);
+    const base = { name, secret, declaration: v, declaredBy: by };
+    const env = opts.env[envName(name)];
+    if (sets[name] !== undefined) raw.set(name, { ...base, value: sets[name], source: 'flag', where: `--set ${name}` });
+    else if (env !== undefined && env !== '') raw.set(name, { ...base, value: env, source: 'env', where: envName(name) });
+    else if (cfgVars[name] !== undefined) {
+      const line = catalog.config.source ? catalog.config.source.at(['variables', name], '').line : undefined;
+      raw.set(name, { ...base, value: String(cfgVars[name]), source: 'irm.yaml', where: line ? `${cfgFile}:${line}` : cfgFile });
+    } else if (v.default !== undefined) raw.set(name, { ...base, value: String(v.default), source: 'default', where: by === 'manual' ? 'manual default' : `${by} default` });
+    else raw.set(name, { ...base, source: 'unset', where: 'no value' });
+  }
+  // Defaults (and only defaults) may refer to other variables.
+  const resolving = new Set<string>();
+  const done = new Map<string, ResolvedVariable>();
+  const resolve = (name: string): ResolvedVariable | undefined => {
+    const r = raw.get(name);
+    if (!r) return undefined;
+    if (done.has(name)) return done.get(name);
+    if (r.source === 'default' && r.value !== undefined && findPlaceholders(r.value).found.length) {
+      if (resolving.has(name)) throw new RunbookError(`variable defaults refer to each other in a cycle: ${[...resolving, name].join(' → ')}`);
+      resolving.add(name);
+      const value = expandText(r.value, (n) => resolve(n)?.value);
+      resolving.delete(name);
+      const res = { ...r, value };
+      done.set(name, res);
+      return res;
+    }
+    done.set(name, r);
+    return r;
+  };
+  for (const name of raw.keys()) {
+    try {
+      resolve(name);
+    } catch (e) {
+      if (e instanceof RunbookError) throw e;
+      // A default that refers to a variable without a value has no value itself.
+      done.set(name, { ...raw.get(name)!, value: undefined, source: 'unset', where: 'no value (its default needs a variable without one)' });
+    }
+  }
+  for (const r of done.values()) {
+    if (r.value === undefined || r.source === 'default') continue;
+    const problem = checkValue(r.declaration, r.value);
+    if (!problem) continue;
+    if (r.source === 'irm.yaml') {
+      const d = catalog.config.source?.at(['variables', r.name], `variable "${r.name}": ${maskSecrets(problem)}`, r.declaration.description);
+      throw new RunbookError(`invalid value for variable "${r.name}" in ${r.where}`, d ? [d] : []);
+    }
+    throw new UsageError(`invalid value for variable "${r.name}" (from ${r.where}): ${r.secret ? 'the value does not fit its type or pattern' : problem}`, r.declaration.description);
+  }
+  return done;
+}
+
+/** A lookup for placeholder expansion. */
+export function lookupOf(vars: Map<string, ResolvedVariable>): (name: string) => string | undefined {
+  return (name) => vars.get(name)?.value;
+}
+
+/** What to show of a variable's value: secrets masked. */
+export function displayValue(r: ResolvedVariable): string {
+  if (r.value === undefined) return '';
+  if (r.secret) return '********';
+  return maskSecrets(r.value);
+}
