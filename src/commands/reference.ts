@@ -87,6 +87,7 @@ export type ContactsResult =
 export function findSeverity(manual: Manual, level: string): SeverityLevel {
   const s = manual.severities.find((x) => x.level === level.toUpperCase());
   if (s) return s;
+  level = level.toUpperCase();
   const levels = manual.severities.map((x) => x.level);
   const c = closest(level.toUpperCase(), levels);
   throw new NotFoundError(`no severity level "${level}"`, `${c ? `did you mean ${c}? ` : ''}levels: ${levels.join(', ')}`);
@@ -98,7 +99,7 @@ export function contacts(ctx: Context, query?: string): ContactsResult {
   if (!query) return { kind: 'all', primary: everyone, secondary: services(catalog), channels: channels(catalog) };
   const q = query.trim().toLowerCase();
   if (/^p\d$/.test(q)) {
-    const s = findSeverity(catalog.manual, q);
+    const s = findSeverity(catalog.manual, query.trim());
     const chans = channels(catalog);
     return {
       kind: 'severity',

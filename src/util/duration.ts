@@ -25,14 +25,13 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const totalSeconds = Math.floor(ms / 1000);
   if (totalSeconds < 60) return `${totalSeconds}s`;
-  const d = Math.floor(totalSeconds / 86400);
-  const h = Math.floor((totalSeconds % 86400) / 3600);
+  // Hours, not days: the manual counts "24 hours" and "72 hours".
+  const h = Math.floor(totalSeconds / 3600);
   const m = Math.floor((totalSeconds % 3600) / 60);
   const s = totalSeconds % 60;
   const parts: string[] = [];
-  if (d) parts.push(`${d}d`);
   if (h) parts.push(`${h}h`);
   if (m) parts.push(`${m}m`);
-  if (s && !d && !h) parts.push(`${s}s`);
+  if (s && !h) parts.push(`${s}s`);
   return parts.join('');
 }

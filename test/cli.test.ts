@@ -1,0 +1,383 @@
+// End to end: the built bin/irm spawned as an operator or a script would, checking stdout, stderr and the exit code.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ANSI, irm, ROOT, tree } from './helpers.js';
+
+const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'));
+
+const TEAM_CONFIG = `
+variables:
+  api_port: 9000
+  deployment: host
+contacts:
+  primary:
+    on-call-engineer: { name: Dana Reyes, phone: '+1-555-0100' }
+  secondary:
+    database: { contacts: [{ email: dba-oncall@example.test }] }
+channels:
+  slack: { address: '#ops-war-room' }
+`;
+
+const TEAM_RUNBOOK = `
+id: cache-stampede
+title: Cache stampede
+summary: Redis is hammered after a cache flush.
+severity: P2
+symptoms: [Redis CPU at 100%]
+causes:
+  - id: cold-cache
+    title: Cold cache
+    explanation: Every request misses at once.
+    checks:
+      - id: redis-up
+        title: Redis answers
+        run: redis-cli -h \${{ redis_host }} -p \${{ redis_port }} ping
+        expect: [{ contains: PONG }]
+    solution:
+      - text: Warm the cache before sending traffic.
+`;
+
+const OVERRIDE = `
+id: logging
+title: Logging issues (our way)
+summary: Our logs go to journald.
+severity: P3
+symptoms: [No logs]
+causes:
+  - id: journald
+    title: journald is full
+    explanation: The journal hit its size cap.
+    checks:
+      - id: journal-size
+        title: The journal is under its cap
+        run: journalctl --disk-usage
+    solution:
+      - text: Vacuum the journal.
+`;
+
+const BROKEN = `
+id: broken-one
+title: Broken
+summary: x
+severity: P9
+symptoms: [x]
+causes: []
+`;
+
+describe('irm --version and --help', () => {
+  it('prints the version', () => {
+    const r = irm(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('lists the commands and the exit codes', () => {
+    const r = irm(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['list', 'show', 'contacts', 'severity', 'escalation', 'procedure', 'post-incident', 'ref', 'validate', 'config']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    expect(r.stdout).toMatch(/Exit codes:\n  0 +completed/);
+    for (const code of ['1 ', '2 ', '3 ', '4 ', '130']) expect(r.stdout).toContain(`\n  ${code}`);
+  });
+
+  it('a bad flag or command is a usage error (exit 2), not a stack trace', () => {
+    const r = irm(['list', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+    const c = irm(['lst']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/unknown command 'lst'[\s\S]*list/);
+    expect(c.stderr + r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('irm list and show', () => {
+  it('lists the seven built-in runbooks with their source', () => {
+    const r = irm(['list', '--json']);
+    expect(r.code).toBe(0);
+    const items = r.json<{ id: string; source: string; severity: string }[]>();
+    expect(items.map((i) => i.id).sort()).toEqual(['app-wont-start', 'db-performance', 'exchange-connection', 'high-cpu', 'logging', 'memory-leak', 'trades-not-executing']);
+    expect(new Set(items.map((i) => i.source))).toEqual(new Set(['built-in']));
+    expect(items.find((i) => i.id === 'db-performance')!.severity).toBe('P1');
+  });
+
+  it('renders a runbook with its commands filled in and risk marked', () => {
+    const r = irm(['show', 'db-performance']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Database performance issues');
+    expect(r.stdout).toContain('[destructive] Delete trades older than the retention period');
+    expect(r.stdout).toContain('$ docker exec tradingbot-db psql -X -At -U tradingbot -d tradingbot -c "SELECT pid');
+    expect(r.stdout).toContain('asks you to type: trades');
+    expect(r.stdout).not.toMatch(ANSI);
+  });
+
+  it('show --json gives the whole runbook as data, with commands for the chosen deployment', () => {
+    const r = irm(['show', 'db-performance', '--json', '--set', 'deployment=host', '--set', 'db_host=db.internal']);
+    expect(r.code).toBe(0);
+    const s = r.json();
+    expect(s.runbook.causes.map((c: { id: string }) => c.id)).toEqual(['long-running-queries', 'missing-indexes', 'pool-exhausted', 'disk-full']);
+    expect(s.deployment).toBe('host');
+    expect(s.commands['long-running-queries.long-queries'].command).toMatch(/^psql -X -At -h db.internal -p 5432 -U tradingbot/);
+    expect(s.commands['disk-full.solution.1']).toMatchObject({ risk: 'destructive', confirm: 'trades' });
+  });
+
+  it('an unknown id is exit 2 with the closest match', () => {
+    const r = irm(['show', 'db-perf']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no runbook "db-perf"');
+    expect(r.stderr).toContain('did you mean "db-performance"?');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('irm contacts', () => {
+  it('P0: the roles to involve, why, and the channels', () => {
+    const r = irm(['contacts', 'p0', '--json']);
+    expect(r.code).toBe(0);
+    const c = r.json();
+    expect(c.kind).toBe('severity');
+    expect(c.involve.map((p: { role: string }) => p.role)).toEqual(['on-call-engineer', 'engineering-manager', 'devops-lead']);
+    expect(c.involve[1].why).toBe('Notify management immediately');
+    expect(c.channels.map((x: { id: string }) => x.id)).toContain('pagerduty');
+  });
+
+  it('a service by name or alias gives its secondary contact', () => {
+    expect(irm(['contacts', 'database', '--json']).json().service.contacts[0].email).toBe('dba@company.com');
+    const ex = irm(['contacts', 'binance', '--json']).json();
+    expect(ex.service.service).toBe('exchange');
+    expect(ex.service.contacts.map((c: { email: string }) => c.email)).toEqual(['support@binance.com', 'support@upbit.com']);
+  });
+
+  it('everything, with a TBD warning until the team sets its contacts', () => {
+    const r = irm(['contacts']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('On-Call Engineer');
+    expect(r.stdout).toContain('#tradingbot-incidents');
+    expect(r.stdout).toContain('set them under contacts.primary in irm.yaml');
+  });
+
+  it("the team's irm.yaml replaces the manual's TBDs, found from a sub-folder", () => {
+    const dir = tree({ 'irm.yaml': TEAM_CONFIG, 'deep/er/.keep': '' });
+    const c = irm(['contacts', 'p1', '--json'], { cwd: `${dir}/deep/er` }).json();
+    expect(c.involve[0]).toMatchObject({ role: 'on-call-engineer', name: 'Dana Reyes', phone: '+1-555-0100', tbd: false, source: 'irm.yaml' });
+    expect(c.involve[1]).toMatchObject({ role: 'devops-lead', name: 'TBD', tbd: true, source: 'manual' });
+    expect(c.channels.find((x: { id: string }) => x.id === 'slack').address).toBe('#ops-war-room');
+    expect(irm(['contacts', 'db', '--json'], { cwd: dir }).json().service.contacts[0].email).toBe('dba-oncall@example.test');
+  });
+
+  it('an unknown level or service is exit 2 with the closest match', () => {
+    const r = irm(['contacts', 'P5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no severity level "P5"');
+    expect(r.stderr).toContain('levels: P0, P1, P2, P3');
+    const s = irm(['contacts', 'securty']);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain('did you mean "security"?');
+  });
+});
+
+describe('irm severity', () => {
+  it('lists the four levels with their response', () => {
+    const r = irm(['severity', '--json']);
+    expect(r.code).toBe(0);
+    const levels = r.json();
+    expect(levels.map((l: { level: string }) => l.level)).toEqual(['P0', 'P1', 'P2', 'P3']);
+    expect(levels[1].response).toContain('Provide status updates every 30 minutes');
+  });
+
+  it('one level', () => {
+    const r = irm(['severity', 'p2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('P2 - Medium (response time: <1 hour)');
+    expect(r.stdout).toContain('Update stakeholders at end of day');
+  });
+
+  const cases: [string, string][] = [
+    ['one exchange connector down', 'P1'],
+    ['unauthorized trades', 'P0'],
+    ['complete outage, nothing trades', 'P0'],
+    ['the dashboard display is wrong', 'P2'],
+    ['typo in the docs', 'P3'],
+    ['database replication lag', 'P1'],
+  ];
+  for (const [text, level] of cases) {
+    it(`classify "${text}" → ${level}`, () => {
+      const r = irm(['severity', 'classify', text, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.json().best).toBe(level);
+    });
+  }
+
+  it('classify with nothing matching says so and proposes no level', () => {
+    const r = irm(['severity', 'classify', 'zebra', '--json']);
+    expect(r.json().best).toBeNull();
+    expect(irm(['severity', 'classify', 'zebra']).stdout).toContain('No level matches');
+  });
+});
+
+describe('irm escalation', () => {
+  const at: [string, number][] = [['0m', 1], ['29m59s', 1], ['30m', 2], ['45m', 2], ['59m59s', 2], ['60m', 3], ['5h', 3]];
+  for (const [elapsed, level] of at) {
+    it(`after ${elapsed}: level ${level}`, () => {
+      const r = irm(['escalation', '--elapsed', elapsed, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.json().elapsed.level).toBe(level);
+    });
+  }
+
+  it('says who owns it now and the triggers to go up', () => {
+    const r = irm(['escalation', '--elapsed', '45m']);
+    expect(r.stdout).toContain('45m after detection: level 2, DevOps Lead + Engineering Lead should own the incident.');
+    expect(r.stdout).toContain('Escalate to level 3 (Engineering Manager + CTO) at 1h, or sooner if:');
+    expect(r.stdout).toContain('Potential data loss or security breach');
+  });
+
+  it('a bad duration is exit 2', () => {
+    const r = irm(['escalation', '--elapsed', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('"soon" is not a duration');
+  });
+});
+
+describe('irm procedure, post-incident and ref', () => {
+  it('the five steps with their windows', () => {
+    const steps = irm(['procedure', '--json']).json();
+    expect(steps.map((s: { title: string }) => s.title)).toEqual(['Detection and Assessment', 'Initial Response', 'Investigation and Diagnosis', 'Resolution', 'Recovery and Verification']);
+    expect(irm(['procedure', '2']).stdout).toContain('Step 2: Initial Response (5-15 minutes)');
+    expect(irm(['procedure', '9']).code).toBe(2);
+  });
+
+  it('the post-mortem template, verbatim from the manual', () => {
+    const md = readFileSync(`${ROOT}docs/manual/incident-response-manual.md`, 'utf8');
+    const template = md.match(/```markdown\n([\s\S]*?)```/)![1]!;
+    const r = irm(['post-incident', '--template']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(template);
+    expect(irm(['post-incident']).stdout).toContain('Immediate actions (within 24h)');
+  });
+
+  it('the quick-reference commands, grouped, with their risk', () => {
+    const r = irm(['ref', '--json']).json();
+    expect(r.groups.map((g: { id: string }) => g.id)).toEqual(['status', 'logs', 'restart', 'emergency-shutdown', 'backup', 'restore']);
+    const all = r.groups.flatMap((g: { commands: unknown[] }) => g.commands);
+    expect(all.find((c: { id: string }) => c.id === 'kill-api')).toMatchObject({ risk: 'destructive', command: "pkill -f 'python3 -m uvicorn'" });
+    expect(all.find((c: { id: string }) => c.id === 'pg-dump').command).toBe('pg_dump -h localhost -p 5432 -U tradingbot tradingbot > backup_$(date +%Y%m%d_%H%M%S).sql');
+    expect(r.references.map((x: { doc: string }) => x.doc)).toContain('BACKUP_RECOVERY.md');
+  });
+
+  it('docker-only commands say so on a host deployment', () => {
+    const r = irm(['ref', 'restart', '--set', 'deployment=host', '--json']).json();
+    expect(r.groups[0].commands[0].unavailable).toBe('only for a docker deployment');
+  });
+});
+
+describe('variables', () => {
+  it('precedence: --set, then IRM_VAR_<NAME>, then irm.yaml, then the default; irm config says where each came from', () => {
+    const dir = tree({ 'irm.yaml': TEAM_CONFIG });
+    const get = (r: ReturnType<typeof irm>, name: string) => r.json().variables.find((v: { name: string }) => v.name === name);
+    expect(get(irm(['config', '--json']), 'api_port')).toMatchObject({ value: '8000', source: 'default' });
+    expect(get(irm(['config', '--json'], { cwd: dir }), 'api_port')).toMatchObject({ value: '9000', source: 'irm.yaml', where: 'irm.yaml:3' });
+    expect(get(irm(['config', '--json'], { cwd: dir, env: { IRM_VAR_API_PORT: '9100' } }), 'api_port')).toMatchObject({ value: '9100', source: 'env', where: 'IRM_VAR_API_PORT' });
+    expect(get(irm(['config', '--json', '--set', 'api_port=9200'], { cwd: dir, env: { IRM_VAR_API_PORT: '9100' } }), 'api_port')).toMatchObject({ value: '9200', source: 'flag' });
+    // A default built from other variables follows them.
+    expect(get(irm(['config', '--json', '--set', 'api_port=9200'], { cwd: dir }), 'api_url').value).toBe('http://localhost:9200');
+  });
+
+  it('a value that does not fit the variable is exit 2, naming it and its source', () => {
+    const r = irm(['show', 'db-performance', '--set', 'api_port=eighty']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid value for variable "api_port" (from --set api_port): expected a port (1-65535), got "eighty"');
+    const p = irm(['show', 'db-performance', '--set', 'db_container=x; touch /tmp/pwned']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('does not match the pattern');
+    const u = irm(['show', 'db-performance', '--set', 'db_contianer=x']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain('did you mean "db_container"?');
+  });
+
+  it('a bad value in irm.yaml is exit 3, located', () => {
+    const dir = tree({ 'irm.yaml': 'variables:\n  api_port: 70000\n' });
+    const r = irm(['config'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('irm.yaml:2:13: error: variable "api_port": expected a port (1-65535), got "70000"');
+  });
+});
+
+describe('team runbooks', () => {
+  it('are added and override built-ins by id; irm list says where each came from', () => {
+    const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK, 'team/logging.yaml': OVERRIDE });
+    const r = irm(['list', '--json', '--runbooks', 'team'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const items = r.json<{ id: string; source: string; overrides?: string; title: string }[]>();
+    expect(items).toHaveLength(8);
+    expect(items.find((i) => i.id === 'cache-stampede')!.source).toBe('--runbooks');
+    expect(items.find((i) => i.id === 'logging')).toMatchObject({ title: 'Logging issues (our way)', source: '--runbooks', overrides: 'built-in (runbooks/logging.yaml)' });
+  });
+
+  it('come from irm.yaml and IRM_RUNBOOKS too', () => {
+    const dir = tree({ 'irm.yaml': 'runbooks: [ops/runbooks]\n', 'ops/runbooks/cache.yaml': TEAM_RUNBOOK, 'more/logging.yaml': OVERRIDE });
+    const items = irm(['list', '--json'], { cwd: dir, env: { IRM_RUNBOOKS: `${dir}/more` } }).json<{ id: string; source: string }[]>();
+    expect(items.find((i) => i.id === 'cache-stampede')!.source).toBe('irm.yaml');
+    expect(items.find((i) => i.id === 'logging')!.source).toBe('IRM_RUNBOOKS');
+  });
+
+  it('a broken one is warned about once on stderr and the rest still works; --strict makes it fatal', () => {
+    const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK, 'team/broken.yaml': BROKEN });
+    const r = irm(['list', '--json', '--runbooks', 'team'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.json<{ id: string }[]>().map((i) => i.id)).toContain('cache-stampede');
+    expect(r.stderr.match(/irm: warning/g)).toHaveLength(1);
+    expect(r.stderr).toContain('team/broken.yaml:5:11: error: severity: expected one of "P0", "P1", "P2", "P3", got "P9"');
+    const s = irm(['list', '--json', '--strict', '--runbooks', 'team'], { cwd: dir });
+    expect(s.code).toBe(3);
+    expect(s.stdout).toBe('');
+    expect(s.stderr).toContain('team/broken.yaml:7:9: error: causes: needs at least 1 item');
+  });
+
+  it('a missing folder is a clear usage error', () => {
+    const r = irm(['list', '--runbooks', 'nowhere']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('runbook folder not found: nowhere');
+  });
+});
+
+describe('irm validate', () => {
+  it('the built-in runbooks are valid', () => {
+    const r = irm(['validate']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/8 files valid/);
+  });
+
+  it('prints every error located, exit 3', () => {
+    const dir = tree({ 'team/broken.yaml': BROKEN, 'team/cache.yaml': TEAM_RUNBOOK });
+    const r = irm(['validate', 'team'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('team/broken.yaml:5:11: error: severity');
+    expect(r.stdout).toContain(' 5 | severity: P9');
+    expect(r.stdout).toContain('team/broken.yaml:7:9: error: causes: needs at least 1 item');
+    expect(r.stdout).toContain('2 errors in 1 of 2 files');
+    const j = irm(['validate', 'team', '--json'], { cwd: dir }).json();
+    expect(j.errors).toBe(2);
+    expect(j.diagnostics[0]).toMatchObject({ file: 'team/broken.yaml', line: 5, col: 11 });
+  });
+
+  it('a path that does not exist is exit 2', () => {
+    expect(irm(['validate', 'nope.yaml']).code).toBe(2);
+  });
+});
+
+describe('colour', () => {
+  const colored = (env: Record<string, string>, args: string[] = []) => ANSI.test(irm(['severity', 'p0', ...args], { env }).stdout);
+  it('none when piped, with NO_COLOR, --no-color or TERM=dumb; on when forced', () => {
+    expect(colored({})).toBe(false);
+    expect(colored({ FORCE_COLOR: '1' })).toBe(true);
+    expect(colored({ FORCE_COLOR: '1', NO_COLOR: '1' })).toBe(false);
+    expect(colored({ FORCE_COLOR: '1', TERM: 'dumb' })).toBe(false);
+    expect(colored({ FORCE_COLOR: '1' }, ['--no-color'])).toBe(false);
+  });
+
+  it('tables have no coloured borders when colour is off', () => {
+    const out = irm(['list']).stdout;
+    expect(out).toContain('┌');
+    expect(out).not.toMatch(ANSI);
+  });
+});

@@ -1,0 +1,73 @@
+// Spawning the built bin/irm as a user would, in a temporary folder of its own.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'irm');
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json<T = any>(): T;
+}
+
+/** A clean environment: no colour forcing, no irm variables, HOME and XDG pointing at an empty folder. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(IRM_|FORCE_COLOR|NO_COLOR|XDG_|NODE_OPTIONS|VITEST|TERM$)/.test(k)) continue;
+    env[k] = v;
+  }
+  const home = mkdtempSync(join(tmpdir(), 'irm-home-'));
+  env.HOME = home;
+  env.XDG_CONFIG_HOME = join(home, '.config');
+  env.XDG_STATE_HOME = join(home, '.state');
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function irm(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeout?: number } = {}): Result {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? tmp(),
+    env: cleanEnv(opts.env),
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 20_000,
+  });
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json() {
+      try {
+        return JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`not JSON (exit ${r.status}):\n${r.stdout}\n--- stderr:\n${r.stderr}`);
+      }
+    },
+  };
+}
+
+export function tmp(prefix = 'irm-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Write files (path → content) under a new temporary folder and return it. */
+export function tree(files: Record<string, string>): string {
+  const dir = tmp();
+  for (const [p, text] of Object.entries(files)) {
+    const full = join(dir, p);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, text);
+  }
+  return dir;
+}
+
+export const ANSI = /\u001b\[/;
