@@ -1,0 +1,608 @@
+// The loader against a corpus of broken runbooks: every problem is reported as a located diagnostic
+// (line, column, message, did-you-mean hint), nothing a file holds makes it throw, and good files still load.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog, loadFile, type FileResult } from '../src/load/catalog.js';
+import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../src/load/diagnostics.js';
+import { MAX_FILE_BYTES } from '../src/load/source.js';
+import type { Manual } from '../src/model/schema.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BROKEN = join(ROOT, 'test/fixtures/broken');
+const fixture = (name: string) => join(BROKEN, `${name}.yaml`);
+
+let manual: Manual;
+let tmp: string;
+
+beforeAll(() => {
+  const m = loadFile(join(ROOT, 'runbooks/manual.yaml'), undefined);
+  expect(m.diagnostics).toEqual([]);
+  manual = m.manual!;
+  expect(manual).toBeDefined();
+  tmp = mkdtempSync(join(tmpdir(), 'irm-loader-test-'));
+});
+
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Expected {
+  line: number;
+  col: number;
+  /** A distinctive part of the message. */
+  message: string;
+  /** A distinctive part of the hint; null: there is no hint. */
+  hint?: string | null;
+  /** A part of the offending source line the diagnostic shows. */
+  source?: string;
+}
+
+function load(name: string): FileResult {
+  const file = fixture(name);
+  let r: FileResult | undefined;
+  expect(() => (r = loadFile(file, manual))).not.toThrow();
+  return r!;
+}
+
+function check(d: Diagnostic | undefined, e: Expected) {
+  expect(d, `expected a diagnostic for: ${e.message}`).toBeDefined();
+  expect({ line: d!.line, col: d!.col }, d!.message).toEqual({ line: e.line, col: e.col });
+  expect(d!.severity).toBe('error');
+  expect(d!.message).toContain(e.message);
+  if (e.hint === null) expect(d!.hint).toBeUndefined();
+  else if (e.hint !== undefined) expect(d!.hint ?? '').toContain(e.hint);
+  if (e.source !== undefined) expect(d!.source).toContain(e.source);
+}
+
+/** The diagnostics of a fixture, in file order, are exactly these. */
+function expectDiagnostics(name: string, expected: Expected[]): FileResult {
+  const r = load(name);
+  const ds = sortDiagnostics(r.diagnostics);
+  expect(ds.map((d) => `${d.line}:${d.col} ${d.message}`), `diagnostics of ${name}`).toHaveLength(expected.length);
+  expected.forEach((e, i) => check(ds[i], e));
+  for (const d of ds) expect(d.file).toBe(fixture(name));
+  return r;
+}
+
+/** Not loaded at all: one clean diagnostic at 1:1. */
+function expectUnreadable(r: FileResult, message: string | RegExp) {
+  expect(r.kind).toBe('unknown');
+  expect(r.runbook).toBeUndefined();
+  expect(r.diagnostics).toHaveLength(1);
+  const d = r.diagnostics[0]!;
+  expect({ line: d.line, col: d.col, severity: d.severity }).toEqual({ line: 1, col: 1, severity: 'error' });
+  if (typeof message === 'string') expect(d.message).toContain(message);
+  else expect(d.message).toMatch(message);
+  expect(() => formatDiagnostic(d)).not.toThrow();
+}
+
+// ---- not a runbook at all ------------------------------------------------------------------------
+
+describe('files that are not YAML, or not a mapping', () => {
+  it('an unclosed quote is a YAML error and nothing loads', () => {
+    const r = load('syntax-unclosed-quote');
+    expect(r.kind).toBe('unknown');
+    expect(r.runbook).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]!.message).toContain('Missing closing "quote');
+  });
+
+  // BUG: the yaml library reports the missing quote at the end of the file; the loader passes that on, so the
+  // diagnostic points at 5:1, a line past the end of the file with no source text to show. The quote opens at 2:8.
+  it.fails('an unclosed quote is reported where the quote opens (2:8), not past the end of the file', () => {
+    expectDiagnostics('syntax-unclosed-quote', [
+      { line: 2, col: 8, message: 'Missing closing "quote', source: 'title: "An unclosed quote' },
+    ]);
+  });
+
+  it('a key indented deeper than its siblings is a YAML error and nothing loads', () => {
+    const r = load('syntax-bad-indentation');
+    expect(r.kind).toBe('unknown');
+    expect(r.runbook).toBeUndefined();
+    expect(r.diagnostics.length).toBeGreaterThanOrEqual(1);
+    expect(r.diagnostics.map((d) => d.message).join('\n')).toContain('Nested mappings are not allowed in compact mappings');
+  });
+
+  // BUG: "  severity: P2" on line 4 is what is wrong, but both diagnostics (one mistake, two errors) point at 3:10,
+  // the start of summary's value on a line that is fine.
+  it.fails('a key indented too deep is reported at its own line (4:3), once', () => {
+    expectDiagnostics('syntax-bad-indentation', [
+      { line: 4, col: 3, message: 'Nested mappings are not allowed', source: '  severity: P2' },
+    ]);
+  });
+
+  it('a list item key indented less than its siblings is reported at its line', () => {
+    // Three errors for one mistake, but all on the right line.
+    expectDiagnostics('bad-indentation-in-list', [
+      { line: 9, col: 1, message: 'Sequence item without - indicator', source: '   explanation: E', hint: null },
+      { line: 9, col: 17, message: 'Nested mappings are not allowed in compact mappings', hint: null },
+      { line: 9, col: 17, message: 'Implicit keys need to be on a single line', hint: null },
+    ]);
+  });
+
+  it('a tab-indented file', () => {
+    const r = expectDiagnostics('tab-indented', [{ line: 6, col: 1, message: 'Tabs are not allowed as indentation', source: '\t- slow' }]);
+    expect(r.kind).toBe('unknown');
+  });
+
+  it('an empty file', () => {
+    const r = expectDiagnostics('empty', [{ line: 1, col: 1, message: 'empty file: expected a runbook' }]);
+    expect(r.kind).toBe('unknown');
+  });
+
+  it('a file of only comments is empty too', () => {
+    const r = expectDiagnostics('only-comments', [{ line: 1, col: 1, message: 'empty file: expected a runbook' }]);
+    expect(r.kind).toBe('unknown');
+  });
+
+  it('a top-level list', () => {
+    expectDiagnostics('top-level-list', [{ line: 1, col: 1, message: 'expected a mapping (id: ..., title: ..., causes: ...), got a list' }]);
+  });
+
+  it('a top-level scalar', () => {
+    expectDiagnostics('top-level-scalar', [{ line: 1, col: 1, message: 'expected a mapping (id: ..., title: ..., causes: ...), got text' }]);
+  });
+});
+
+// ---- hostile files: one clean diagnostic each, never a throw -------------------------------------
+
+describe('hostile files', () => {
+  it('binary content (NUL bytes)', () => {
+    const file = join(tmp, 'binary.yaml');
+    writeFileSync(file, Buffer.from([0x69, 0x64, 0x3a, 0x20, 0x00, 0x01, 0x02, 0xff, 0x0a]));
+    expectUnreadable(loadFile(file, manual), 'not a text file (it contains NUL bytes)');
+  });
+
+  it('a file that is not UTF-8', () => {
+    const file = join(tmp, 'latin1.yaml');
+    writeFileSync(file, Buffer.from('id: caf\xe9\n', 'latin1'));
+    expectUnreadable(loadFile(file, manual), 'not UTF-8 text');
+  });
+
+  it('a file over 1 MiB', () => {
+    const file = join(tmp, 'large.yaml');
+    const line = '  - padding padding padding padding padding padding padding padding\n';
+    writeFileSync(file, 'id: large\nnotes:\n' + line.repeat(Math.ceil((MAX_FILE_BYTES + 1) / line.length)));
+    expectUnreadable(loadFile(file, manual), /^file too large: 1\.\d MiB \(a runbook may be at most 1\.0 MiB\)$/);
+  });
+
+  it('a file of exactly 1 MiB is read (the limit is inclusive)', () => {
+    const file = join(tmp, 'limit.yaml');
+    const head = 'id: limit\n# ';
+    writeFileSync(file, head + 'x'.repeat(MAX_FILE_BYTES - head.length - 1) + '\n');
+    const r = loadFile(file, manual);
+    expect(r.diagnostics.map((d) => d.message).join('\n')).not.toContain('too large');
+    expect(r.diagnostics[0]!.message).toContain('missing required key');
+  });
+
+  it('a directory is not a runbook', () => {
+    const dir = join(tmp, 'dir.yaml');
+    mkdirSync(dir, { recursive: true });
+    expectUnreadable(loadFile(dir, manual), 'not a regular file');
+  });
+
+  it('a file that does not exist', () => {
+    expectUnreadable(loadFile(join(tmp, 'no-such-file.yaml'), manual), 'cannot read: ENOENT');
+  });
+
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n) + '\n';
+
+  it('deeply nested flow sequences (10 000 levels) give errors at line 1 and never throw', () => {
+    const file = join(tmp, 'nested.yaml');
+    writeFileSync(file, deep(10_000));
+    let r: FileResult | undefined;
+    expect(() => (r = loadFile(file, manual))).not.toThrow();
+    expect(r!.kind).toBe('unknown');
+    expect(r!.runbook).toBeUndefined();
+    expect(r!.diagnostics.length).toBeGreaterThanOrEqual(1);
+    for (const d of r!.diagnostics) {
+      expect(d.line).toBe(1);
+      expect(d.severity).toBe('error');
+      // The 20 000-column source line is cut short when shown.
+      expect(formatDiagnostic(d).length).toBeLessThan(1000);
+    }
+  });
+
+  // BUG: the yaml library catches its own stack overflow and records it in doc.errors, so parseYamlFile's
+  // `catch (RangeError) → "too deeply nested to read"` never runs: the loader reports several raw
+  // "Maximum call stack size exceeded" errors (2 for 10 000 nested sequences, 35 for nested flow mappings)
+  // at arbitrary columns of line 1, instead of one clean diagnostic.
+  it.fails('deeply nested flow sequences give one clean diagnostic: "too deeply nested to read"', () => {
+    const file = join(tmp, 'nested-one.yaml');
+    writeFileSync(file, deep(10_000));
+    expectUnreadable(loadFile(file, manual), 'too deeply nested to read');
+  });
+
+  it('moderately nested flow sequences (100 levels) are read', () => {
+    const file = join(tmp, 'nested-100.yaml');
+    writeFileSync(file, deep(100));
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]!.message).toContain('got a list');
+  });
+
+  it('an alias bomb ("billion laughs")', () => {
+    const file = join(tmp, 'bomb.yaml');
+    const names = 'abcdefghi';
+    let text = `${names[0]}: &${names[0]} [${Array(9).fill('lol').join(', ')}]\n`;
+    for (let i = 1; i < names.length; i++) {
+      text += `${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]\n`;
+    }
+    writeFileSync(file, text);
+    const started = Date.now();
+    expectUnreadable(loadFile(file, manual), 'too many YAML aliases: this looks like an alias bomb');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a few aliases are fine', () => {
+    const file = join(tmp, 'aliases.yaml');
+    writeFileSync(file, 'x: &s [slow]\nsymptoms: *s\n');
+    const r = loadFile(file, manual);
+    expect(r.diagnostics.map((d) => d.message).join('\n')).not.toContain('alias');
+  });
+});
+
+// ---- the schema ------------------------------------------------------------------------------------
+
+describe('schema errors', () => {
+  it('a duplicate key in a mapping', () => {
+    expectDiagnostics('duplicate-key', [
+      { line: 4, col: 1, message: 'Map keys must be unique: each key may appear once in a mapping', source: 'title: Again' },
+    ]);
+  });
+
+  it('an unknown key in a check, with did-you-mean', () => {
+    expectDiagnostics('unknown-key-check', [
+      { line: 14, col: 9, message: 'unknown key "rsik" in causes[0].checks[0]', hint: 'did you mean "risk"?', source: 'rsik: read' },
+    ]);
+    expect(load('unknown-key-check').diagnostics[0]!.hint).toContain('expected one of: id, title, run, argv, risk');
+  });
+
+  it('an unknown top-level key, with did-you-mean', () => {
+    expectDiagnostics('unknown-key-top', [
+      { line: 4, col: 1, message: 'unknown key "sumary"', hint: 'did you mean "summary"?', source: 'sumary:' },
+    ]);
+  });
+
+  it('a missing title is reported at the mapping that lacks it', () => {
+    expectDiagnostics('missing-title', [{ line: 1, col: 1, message: 'missing required key "title"' }]);
+  });
+
+  it('missing causes', () => {
+    expectDiagnostics('missing-causes', [{ line: 1, col: 1, message: 'missing required key "causes"' }]);
+  });
+
+  it('symptoms as a string instead of a list', () => {
+    expectDiagnostics('symptoms-string', [
+      { line: 5, col: 11, message: 'symptoms: expected a list, got "everything is slow"', source: 'symptoms: everything is slow' },
+    ]);
+  });
+
+  it('an invalid risk, with did-you-mean', () => {
+    expectDiagnostics('risk-typo', [
+      {
+        line: 14,
+        col: 15,
+        message: 'causes[0].checks[0].risk: expected one of "read", "change", "destructive", got "raed"',
+        hint: 'did you mean "read"?',
+        source: 'risk: raed',
+      },
+    ]);
+  });
+
+  it('an invalid severity', () => {
+    expectDiagnostics('severity-p5', [
+      { line: 4, col: 11, message: 'severity: expected one of "P0", "P1", "P2", "P3", got "P5"', source: 'severity: P5' },
+    ]);
+  });
+
+  // BUG (minor): "P5" is one edit from each of P0..P3; closest() takes the first of the tie, so the hint says
+  // 'did you mean "P0"?' and points the author at the most severe level. A tie should give no suggestion.
+  it.fails('an invalid severity does not suggest P0 out of a four-way tie', () => {
+    expect(load('severity-p5').diagnostics[0]!.hint).toBeUndefined();
+  });
+
+  it('a bad id format', () => {
+    expectDiagnostics('bad-id', [{ line: 1, col: 5, message: 'id: an id is lower-case letters, digits and dashes', source: 'id: Bad_ID' }]);
+  });
+
+  it('a bad duration ("5 sec")', () => {
+    expectDiagnostics('bad-duration', [
+      { line: 14, col: 18, message: 'causes[0].checks[0].timeout: a duration is a number with a unit: 500ms, 10s, 2m, 1h, 1d', source: 'timeout: 5 sec' },
+    ]);
+  });
+});
+
+// ---- references between ids -------------------------------------------------------------------------
+
+describe('references', () => {
+  it('duplicate cause ids: the second is reported', () => {
+    expectDiagnostics('duplicate-cause-id', [{ line: 12, col: 9, message: 'duplicate cause id "c1"', hint: 'each cause of a runbook needs its own id' }]);
+  });
+
+  it('duplicate check ids, across causes: the second is reported', () => {
+    expectDiagnostics('duplicate-check-id', [{ line: 20, col: 13, message: 'duplicate check id "k1"', hint: 'check ids are unique within a runbook' }]);
+  });
+
+  it('goto and skip naming no cause, with did-you-mean', () => {
+    expectDiagnostics('goto-unknown-cause', [
+      { line: 12, col: 23, message: 'goto names no cause of this runbook: "disk-ful"', hint: 'did you mean "disk-full"?', source: 'then: { goto: disk-ful }' },
+      { line: 16, col: 29, message: 'skip names no cause of this runbook: "pool-exhausted-typo"', hint: 'did you mean "pool-exhausted"?' },
+      { line: 26, col: 17, message: 'goto names no cause of this runbook: "pool-exhaust"', hint: 'did you mean "pool-exhausted"?', source: 'goto: pool-exhaust' },
+    ]);
+    expect(load('goto-unknown-cause').diagnostics[0]!.hint).toContain('causes: disk-full, pool-exhausted');
+  });
+
+  it('needs naming no check, with did-you-mean', () => {
+    expectDiagnostics('needs-unknown-check', [{ line: 17, col: 17, message: 'needs names no check of this runbook: "api-upp"', hint: 'did you mean "api-up"?' }]);
+  });
+
+  it('a needs cycle is reported once', () => {
+    expectDiagnostics('needs-cycle', [{ line: 14, col: 16, message: 'checks need each other in a cycle: a → b → a', source: 'needs: [b]' }]);
+  });
+});
+
+// ---- placeholders -------------------------------------------------------------------------------------
+
+describe('placeholders', () => {
+  it('a placeholder naming no declared variable, with did-you-mean, at the placeholder itself', () => {
+    expectDiagnostics('placeholder-unknown', [
+      { line: 13, col: 41, message: 'unknown variable "api_prot"', hint: 'did you mean "api_port"?' },
+    ]);
+    const d = load('placeholder-unknown').diagnostics[0]!;
+    expect(d.source.slice(d.col - 1, d.col - 1 + d.width)).toBe('${{ api_prot }}');
+  });
+
+  it('a malformed placeholder', () => {
+    expectDiagnostics('placeholder-malformed', [
+      { line: 13, col: 19, message: 'malformed placeholder "${{ Bad-Name }}": a variable name is lower-case letters, digits and underscores' },
+    ]);
+  });
+
+  it('an unclosed placeholder', () => {
+    expectDiagnostics('placeholder-unclosed', [{ line: 13, col: 36, message: 'unclosed placeholder: "${{" without "}}"' }]);
+  });
+
+  it('a placeholder inside $(...)', () => {
+    expectDiagnostics('placeholder-in-substitution', [
+      { line: 13, col: 31, message: 'placeholder "pid" stands inside $(...) or backticks', hint: '"$IRM_VAR_PID"' },
+    ]);
+  });
+
+  it('$(date +%Y%m%d), ${HOME}, <PID>, {{.Names}} and $${{ literal }} are not placeholders', () => {
+    const r = expectDiagnostics('shell-syntax-clean', []);
+    expect(r.runbook?.id).toBe('shell-syntax-clean');
+  });
+
+  it('${{ x }} unquoted in a flow mapping is a YAML error whose hint says to quote it', () => {
+    const r = load('flow-mapping-placeholder');
+    expect(r.kind).toBe('unknown');
+    expect(r.runbook).toBeUndefined();
+    const first = sortDiagnostics(r.diagnostics)[0]!;
+    const line = '      - { id: k1, title: K1, run: echo ${{ api_port }} }';
+    // At the first "{" of "${{", which YAML reads as the start of a flow mapping.
+    check(first, { line: 11, col: line.indexOf('${{') + 2, message: 'Unexpected flow-map-start', hint: 'quote a value that holds ${{ ... }}', source: line });
+    for (const d of r.diagnostics.filter((x) => x.line === 11)) expect(d.hint).toContain('quote');
+  });
+
+  // BUG: the one mistake on line 11 cascades into 6 more errors on lines 12-13 ("Unexpected scalar token in YAML
+  // stream: "solution"", ...), lines that are fine, with no hint: 11 diagnostics in all for one unquoted value.
+  it.fails('${{ x }} unquoted in a flow mapping is reported on its own line only', () => {
+    const r = load('flow-mapping-placeholder');
+    expect(r.diagnostics.filter((d) => d.line !== 11)).toEqual([]);
+  });
+});
+
+// ---- risk and commands ------------------------------------------------------------------------------
+
+describe('commands', () => {
+  it('commands that look destructive but are declared read, each at its own line', () => {
+    const destructive = 'declare risk: destructive';
+    expectDiagnostics('destructive-declared-read', [
+      { line: 13, col: 14, message: 'command looks destructive ("kill") but is declared read', hint: destructive, source: 'kill -9' },
+      { line: 16, col: 14, message: 'command looks destructive ("kill") but is declared read', hint: destructive, source: 'pkill -f' },
+      { line: 19, col: 14, message: 'command looks destructive ("rm") but is declared read', hint: destructive, source: 'rm -rf' },
+      { line: 22, col: 14, message: 'command looks destructive ("DELETE") but is declared read', hint: destructive, source: 'DELETE FROM' },
+      { line: 25, col: 14, message: 'command looks destructive ("DROP") but is declared read', hint: destructive, source: 'DROP TABLE' },
+      { line: 28, col: 14, message: 'command looks destructive ("TRUNCATE") but is declared read', hint: destructive, source: 'TRUNCATE' },
+      { line: 31, col: 14, message: 'command looks destructive ("VACUUM FULL") but is declared read', hint: destructive, source: 'VACUUM FULL' },
+      { line: 34, col: 14, message: 'command looks destructive ("down") but is declared read', hint: destructive, source: 'docker-compose -f ${{ compose_file }} down' },
+      { line: 37, col: 14, message: 'command looks like a change ("restart") but is declared read', hint: 'declare risk: change', source: 'restart ${{ app_service }}' },
+      // Declared read in so many words: reported at the declaration.
+      { line: 41, col: 15, message: 'command looks destructive ("kill") but is declared read', hint: destructive, source: 'risk: read' },
+    ]);
+  });
+
+  it('change and destructive commands without impact', () => {
+    const hint = 'add impact: what it does to the running system';
+    expectDiagnostics('change-without-impact', [
+      { line: 13, col: 15, message: 'a change command must state its impact', hint, source: 'risk: change' },
+      { line: 16, col: 15, message: 'a destructive command must state its impact', hint, source: 'risk: destructive' },
+    ]);
+  });
+
+  it('a solution step with neither text nor command', () => {
+    expectDiagnostics('step-without-text-or-command', [
+      { line: 12, col: 9, message: 'a solution step needs text (what to do by hand) or a command (run or argv)', source: 'title: A step that says nothing' },
+    ]);
+  });
+
+  it('both run and argv: reported at argv', () => {
+    expectDiagnostics('run-and-argv', [
+      { line: 14, col: 9, message: 'a command has either run (a shell line) or argv (no shell), not both', source: 'argv: [echo, hi]' },
+    ]);
+  });
+});
+
+// ---- expectations ---------------------------------------------------------------------------------
+
+describe('expectations', () => {
+  it('an expectation with two predicates', () => {
+    expectDiagnostics('expectation-two-predicates', [
+      { line: 15, col: 13, message: 'an expectation says one thing; this one says exit and contains', hint: 'split it into separate list items' },
+    ]);
+  });
+
+  it('a number expectation without bounds', () => {
+    expectDiagnostics('number-without-bounds', [
+      { line: 15, col: 21, message: 'a number expectation needs a bound: max, min, below or above', source: "number: { pattern: '(\\d+)%' }" },
+    ]);
+  });
+
+  it('an invalid regex in matches', () => {
+    expectDiagnostics('invalid-regex', [{ line: 15, col: 22, message: 'not a valid regular expression: /status=(ok/: Unterminated group' }]);
+  });
+});
+
+// ---- variables ------------------------------------------------------------------------------------
+
+describe('variables', () => {
+  it('an enum variable without values: reported at the declaration (its first line)', () => {
+    expectDiagnostics('enum-without-values', [
+      { line: 8, col: 5, message: 'variable "region" is an enum without values', hint: 'add values: [a, b]', source: 'description: The region' },
+    ]);
+  });
+
+  it('a variable default that fails its type (port 99999)', () => {
+    expectDiagnostics('variable-default-invalid', [
+      { line: 10, col: 14, message: 'default of "metrics_port" is invalid: expected a port (1-65535), got "99999"', source: 'default: 99999' },
+    ]);
+  });
+
+  it('an invalid variable pattern', () => {
+    expectDiagnostics('variable-pattern-invalid', [
+      { line: 9, col: 14, message: 'not a valid regular expression: /[a-z/: Unterminated character class', source: "pattern: '[a-z'" },
+    ]);
+  });
+});
+
+// ---- several at once --------------------------------------------------------------------------------
+
+describe('several errors in one file', () => {
+  const schemaErrors: Expected[] = [
+    { line: 4, col: 11, message: 'severity: expected one of "P0", "P1", "P2", "P3", got "P9"' },
+    { line: 14, col: 9, message: 'unknown key "rsik" in causes[0].checks[0]', hint: 'did you mean "risk"?' },
+    { line: 15, col: 18, message: 'causes[0].checks[0].timeout: a duration is a number with a unit' },
+    { line: 18, col: 9, message: 'unknown key "tilte" in causes[0].solution[1]', hint: 'did you mean "title"?' },
+  ];
+  const lintErrors: Expected[] = [
+    { line: 9, col: 26, message: 'unknown variable "api_prot"', hint: 'did you mean "api_port"?' },
+    { line: 13, col: 14, message: 'command looks destructive ("rm") but is declared read' },
+    { line: 14, col: 29, message: 'goto names no cause of this runbook: "c3"' },
+    { line: 17, col: 9, message: 'duplicate cause id "c1"' },
+    { line: 23, col: 15, message: 'a change command must state its impact' },
+  ];
+
+  it('every schema error is reported, not just the first', () => {
+    expectDiagnostics('several-errors', schemaErrors);
+  });
+
+  it('every rule error is reported, not just the first', () => {
+    expectDiagnostics('several-lint-errors', lintErrors);
+  });
+
+  // BUG: loadFile returns diagnostics in the order they were found (zod's order; then duplicates, references,
+  // placeholders, commands), not in file order: several-errors.yaml gives 4, 15, 14, 18 and
+  // several-lint-errors.yaml gives 17, 9, 14, 13, 23. The text views sort them, but `irm validate --json`
+  // (commands/runbooks.ts validate) puts loadFile's order straight into its output.
+  it.fails('loadFile itself returns them in file order', () => {
+    for (const [name, expected] of [['several-errors', schemaErrors], ['several-lint-errors', lintErrors]] as const) {
+      expect(load(name).diagnostics.map((d) => [d.line, d.col])).toEqual(expected.map((e) => [e.line, e.col]));
+    }
+  });
+});
+
+// ---- rendering ----------------------------------------------------------------------------------------
+
+describe('formatDiagnostic', () => {
+  it('renders file:line:col: error: message, the source line with its number, a caret under the column, the hint', () => {
+    const display = 'test/fixtures/broken/placeholder-unknown.yaml';
+    const r = loadFile(fixture('placeholder-unknown'), manual, display);
+    expect(r.diagnostics).toHaveLength(1);
+    const text = formatDiagnostic(r.diagnostics[0]!);
+    const src = '        run: curl -fsS http://localhost:${{ api_prot }}/health';
+    expect(text.split('\n')).toEqual([
+      `${display}:13:41: error: unknown variable "api_prot"`,
+      ` 13 | ${src}`,
+      `    | ${' '.repeat(40)}${'^'.repeat('${{ api_prot }}'.length)}`,
+      '    = did you mean "api_port"?; declare it under variables: (in this runbook, or the manual for all runbooks)',
+    ]);
+    // The caret sits under the "$" of the placeholder.
+    const [, srcLine, caretLine] = text.split('\n') as [string, string, string];
+    expect(srcLine[caretLine.indexOf('^')]).toBe('$');
+  });
+
+  it('a diagnostic without source text (an empty file) is one line', () => {
+    const r = loadFile(fixture('empty'), manual, 'empty.yaml');
+    expect(formatDiagnostic(r.diagnostics[0]!)).toBe('empty.yaml:1:1: error: empty file: expected a runbook (id, title, causes, ...)');
+  });
+});
+
+// ---- the catalog ------------------------------------------------------------------------------------
+
+describe('loadCatalog', () => {
+  const goodRunbook = [
+    'id: team-good',
+    'title: A good team runbook',
+    'summary: It loads',
+    'severity: P3',
+    'symptoms: [fine]',
+    'causes:',
+    '  - id: c1',
+    '    title: C1',
+    '    explanation: E',
+    '    checks:',
+    '      - id: api-health',
+    '        title: The API answers',
+    '        run: curl -fsS http://localhost:${{ api_port }}/health',
+    '    solution:',
+    '      - text: fix it',
+    '',
+  ].join('\n');
+
+  function catalogOf(dir: string) {
+    const xdg = join(tmp, 'xdg-empty');
+    mkdirSync(xdg, { recursive: true });
+    let cat: ReturnType<typeof loadCatalog> | undefined;
+    expect(() => (cat = loadCatalog({ cwd: tmp, env: { XDG_CONFIG_HOME: xdg }, runbookDirs: [dir] }))).not.toThrow();
+    return cat!;
+  }
+
+  it('keeps the good runbook, reports the broken one, and does not throw', () => {
+    const dir = join(tmp, 'team');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(fixture('risk-typo'), join(dir, 'broken.yaml'));
+    writeFileSync(join(dir, 'good.yaml'), goodRunbook);
+    const cat = catalogOf(dir);
+    const ids = cat.runbooks.map((e) => e.runbook.id);
+    expect(ids).toContain('team-good');
+    expect(ids).toContain('db-performance');
+    expect(ids).not.toContain('risk-typo');
+    const good = cat.runbooks.find((e) => e.runbook.id === 'team-good')!;
+    expect(good.origin).toBe('--runbooks');
+    expect(good.overrides).toBeUndefined();
+    expect(cat.diagnostics).toHaveLength(1);
+    const d = cat.diagnostics[0]!;
+    expect({ file: d.file, line: d.line, col: d.col, hint: d.hint }).toEqual({ file: join('team', 'broken.yaml'), line: 14, col: 15, hint: 'did you mean "read"?' });
+    expect(d.message).toContain('got "raed"');
+  });
+
+  it('a team runbook with the id of a built-in overrides it', () => {
+    const dir = join(tmp, 'team-override');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(ROOT, 'runbooks/db-performance.yaml'), join(dir, 'db-performance.yaml'));
+    const cat = catalogOf(dir);
+    expect(cat.diagnostics).toEqual([]);
+    const entries = cat.runbooks.filter((e) => e.runbook.id === 'db-performance');
+    expect(entries).toHaveLength(1);
+    const entry = entries[0]!;
+    expect(entry.origin).toBe('--runbooks');
+    expect(entry.file).toBe(join(dir, 'db-performance.yaml'));
+    expect(entry.overrides).toBeDefined();
+    expect(entry.overrides!.origin).toBe('built-in');
+    expect(entry.overrides!.runbook.id).toBe('db-performance');
+  });
+});
