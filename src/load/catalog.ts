@@ -5,7 +5,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Config, Manual, Runbook, type Config as ConfigT, type Manual as ManualT, type Runbook as RunbookT } from '../model/schema.js';
 import { RunbookError, UsageError } from '../errors.js';
-import type { Diagnostic } from './diagnostics.js';
+import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseYamlFile, type SourceFile } from './source.js';
 import { lintConfig, lintManual, lintRunbook, schemaDiagnostics } from './validate.js';
 
@@ -97,8 +97,14 @@ export interface FileResult {
   diagnostics: Diagnostic[];
 }
 
-/** Parse and validate one runbook or manual file. Never throws for what the file holds. */
+/** Parse and validate one runbook or manual file, its diagnostics in file order. Never throws for what the file holds. */
 export function loadFile(file: string, shared: ManualT | undefined, display = file): FileResult {
+  const r = loadFileUnsorted(file, shared, display);
+  r.diagnostics = sortDiagnostics(r.diagnostics);
+  return r;
+}
+
+function loadFileUnsorted(file: string, shared: ManualT | undefined, display: string): FileResult {
   const parsed = parseYamlFile(file);
   const src = parsed.source;
   (src as { path: string }).path = display;

@@ -114,14 +114,7 @@ export function parseYamlFile(path: string, textOverride?: string): Parsed {
     return empty(e instanceof RangeError ? 'too deeply nested to read' : `cannot parse: ${(e as Error).message}`);
   }
   const source = new SourceFile(path, text, doc, lc);
-  const diagnostics: Diagnostic[] = [];
-  for (const err of doc.errors) {
-    const d = source.diagnostic(err.pos[0], err.pos[1], yamlMessage(err.code, err.message));
-    if (d.source.includes('${{') && /[{[]/.test(d.source.replace(/\$\{\{[^}]*\}\}/g, ''))) {
-      d.hint = 'inside { } or [ ], YAML reads "{" as syntax: quote a value that holds ${{ ... }}, or write it in block style';
-    }
-    diagnostics.push(d);
-  }
+  const diagnostics = syntaxDiagnostics(source, doc);
   if (diagnostics.length) return { source, data: undefined, diagnostics };
   if (doc.contents === null || doc.contents === undefined) {
     return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, 'empty file: expected a runbook (id, title, causes, ...)')] };
@@ -136,6 +129,87 @@ export function parseYamlFile(path: string, textOverride?: string): Parsed {
     return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, msg)] };
   }
   return { source, data, diagnostics };
+}
+
+/**
+ * The YAML library's syntax errors, made to point where the author must look. After the first syntax error
+ * the parser's recovery reports confusion, not mistakes: only the first line's errors are kept (and duplicate keys).
+ */
+function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic[] {
+  const errors = doc.errors;
+  if (!errors.length) return [];
+  if (errors.some((e) => /call stack/i.test(e.message))) return [source.diagnostic(0, 0, 'too deeply nested to read')];
+  const out: Diagnostic[] = [];
+  let firstLine: number | undefined;
+  const seen = new Set<string>();
+  for (const err of errors) {
+    let [start, end] = err.pos;
+    let message = yamlMessage(err.code, err.message);
+    let hint: string | undefined;
+    if (err.code === 'MISSING_CHAR' && /quote/.test(err.message)) {
+      const q = /closing "/.test(err.message) ? '"' : "'";
+      const open = unclosedQuote(source.text, q, start);
+      if (open !== undefined) [start, end] = [open, open + 1];
+      message = `this ${q === '"' ? 'double' : 'single'} quote is never closed`;
+      hint = `add the closing ${q} at the end of the value`;
+    } else if (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'MULTILINE_IMPLICIT_KEY') {
+      const next = overIndentedLine(source, start);
+      if (next !== undefined) [start, end] = next;
+      message = 'this line is indented more than the key above it, so YAML reads it as part of that value';
+      hint = 'indent it like its sibling keys';
+    }
+    const d = source.diagnostic(start, end, message, hint);
+    if (d.source.includes('${{') && /[{[]/.test(d.source.replace(/\$\{\{[^}]*\}\}/g, ''))) {
+      d.hint = 'inside { } or [ ], YAML reads "{" as syntax: quote a value that holds ${{ ... }}, or write it in block style';
+    }
+    firstLine ??= d.line;
+    if (d.line !== firstLine && err.code !== 'DUPLICATE_KEY') continue;
+    const key = `${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+/** The offset of the quote that opens a string never closed before `before`. */
+function unclosedQuote(text: string, q: string, before: number): number | undefined {
+  let open: number | undefined;
+  let inComment = false;
+  for (let i = 0; i < Math.min(before, text.length); i++) {
+    const c = text[i];
+    if (open === undefined && c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) inComment = true;
+    if (c === '\n') inComment = false;
+    if (inComment) continue;
+    if (open !== undefined && q === '"' && c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === q) {
+      if (open === undefined) {
+        // A quote starts a quoted scalar only where a value or item starts.
+        const prev = text.slice(text.lastIndexOf('\n', i - 1) + 1, i);
+        if (/(^|[:\-,[{]\s*)$/.test(prev) || /^\s*$/.test(prev)) open = i;
+      } else if (q === "'" && text[i + 1] === "'") i++;
+      else open = undefined;
+    }
+  }
+  return open;
+}
+
+/** The first line after `offset` whose indentation puts it inside a scalar value. */
+function overIndentedLine(source: SourceFile, offset: number): [number, number] | undefined {
+  const { line } = source.position(offset);
+  const keyIndent = (source.lines[line - 1] ?? '').search(/\S/);
+  for (let l = line; l < source.lines.length; l++) {
+    const text = source.lines[l]!;
+    if (!text.trim() || text.trim().startsWith('#')) continue;
+    const indent = text.search(/\S/);
+    if (indent <= keyIndent) return undefined;
+    const start = source.text.split('\n').slice(0, l).join('\n').length + 1 + indent;
+    return [start, start + text.trim().length];
+  }
+  return undefined;
 }
 
 function yamlMessage(code: string, message: string): string {

@@ -19,16 +19,19 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestScore = Infinity;
-  for (const c of candidates) {
+  let tie = false;
+  for (const c of new Set(candidates)) {
     const lc = c.toLowerCase();
     let d = distance(w, lc);
     if (lc.startsWith(w) || w.startsWith(lc)) d = Math.min(d, 1);
     if (d < bestScore) {
       best = c;
       bestScore = d;
-    }
+      tie = false;
+    } else if (d === bestScore) tie = true;
   }
-  if (best === undefined) return undefined;
+  // Equally close candidates (P5 against P0..P3) suggest nothing rather than a guess.
+  if (best === undefined || tie) return undefined;
   const limit = Math.max(2, Math.floor(Math.max(word.length, best.length) / 3));
   return bestScore <= limit ? best : undefined;
 }
