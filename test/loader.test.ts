@@ -289,8 +289,7 @@ describe('schema errors', () => {
     ]);
   });
 
-  // BUG (minor): "P5" is one edit from each of P0..P3; closest() takes the first of the tie, so the hint says
-  // 'did you mean "P0"?' and points the author at the most severe level. A tie should give no suggestion.
+  // "P5" is one edit from each of P0..P3: a guess would point the author at the most severe level.
   it('an invalid severity does not suggest P0 out of a four-way tie', () => {
     expect(load('severity-p5').diagnostics[0]!.hint).toBeUndefined();
   });
