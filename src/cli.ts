@@ -6,6 +6,9 @@ import { EXIT, EXIT_CODE_TABLE, IrmError, RunbookError } from './errors.js';
 import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
 import { decideColor } from './views/color.js';
 import type { UI } from './views/ui.js';
+import type { EngineEvent, Operator } from './engine/engine.js';
+import type { RunOptions } from './commands/run.js';
+import { UsageError } from './errors.js';
 
 const require = createRequire(import.meta.url);
 const VERSION: string = (require('../package.json') as { version: string }).version;
@@ -22,6 +25,47 @@ export interface Output {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** The options every command that runs something shares. */
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('-y, --yes', 'run read commands without asking')
+    .option('--allow <risk>', 'without a terminal, run change or destructive commands without a confirmation (repeatable)', collect)
+    .option('--dry-run', 'print the plan, every command with its variables filled in and its risk; run nothing')
+    .option('--non-interactive', 'never prompt, even on a terminal')
+    .option('--env-file <file>', 'variables as name=value lines')
+    .option('--window <duration>', 'how long a following command (logs -f) runs before it is stopped', '10s')
+    .addOption(new Option('--set <name=value>', 'a variable\'s value (repeatable)').argParser(collect));
+}
+
+/** The operator, the view and Ctrl-C handling for a command that runs things. */
+async function engineIO(ctx: Context, out: Output, opts: RunOptions) {
+  const { Interrupts, scriptedOperator } = await import('./engine/engine.js');
+  const { operatorFor } = await import('./commands/run.js');
+  const interrupts = new Interrupts();
+  const interactive = operatorFor(ctx, opts).interactive;
+  const ui = await out.ui();
+  // With --json, stdout carries only the report: the view and the prompts use stderr.
+  const screen = out.json ? ctx.io.stderr : ctx.io.stdout;
+  let emit: (e: EngineEvent) => void = () => {};
+  if (!out.json) {
+    const { RunView } = await import('./views/run-view.js');
+    const { stateDir } = await import('./util/paths.js');
+    const view = new RunView({ ui, out: screen, spinner: screen.isTTY === true, outputDir: `${stateDir(ctx.io.env)}/output` });
+    emit = view.handle;
+  }
+  let operator: Operator = scriptedOperator;
+  if (interactive) {
+    const { InteractiveOperator } = await import('./views/prompts.js');
+    operator = new InteractiveOperator(ui, screen);
+  }
+  const onSigint = () => {
+    const what = interrupts.interrupt();
+    ctx.io.stderr.write(what === 'command' ? '\nirm: stopping the command (Ctrl-C again quits)\n' : '\nirm: quitting; keeping what was done\n');
+  };
+  process.on('SIGINT', onSigint);
+  return { operator, emit, interrupts, close: () => process.off('SIGINT', onSigint) };
 }
 
 export function buildProgram(io: IO, builtinDir?: string): { program: Command; result: { code: number } } {
@@ -170,9 +214,9 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       }).call(this);
     });
 
-  program
+  const ref = program
     .command('ref')
-    .description('the quick-reference commands (status, logs, restart, emergency-shutdown, backup, restore) with their risk')
+    .description('the quick-reference commands (status, logs, restart, emergency-shutdown, backup, restore) with their risk; "ref run NAME" runs them')
     .argument('[group]', 'one group')
     .addOption(setOption())
     .action(async function (this: Command, group?: string) {
@@ -181,6 +225,83 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         const r = quickReference(ctx, group);
         if (out.json) return out.data(r);
         out.print((await import('./views/reference.js')).renderQuickReference(await out.ui(), r, !group));
+      }).call(this);
+    });
+  runOptions(
+    ref
+      .command('run')
+      .description('run a quick-reference group or command through the same confirmations as irm run')
+      .argument('<name>', 'a group (status, logs, restart, emergency-shutdown, backup, restore) or one command id')
+  ).action(async function (this: Command, name: string) {
+    await run(async (ctx, out) => {
+      const opts = this.opts() as RunOptions;
+      const { runQuick } = await import('./commands/run.js');
+      const io = await engineIO(ctx, out, opts);
+      try {
+        const r = await runQuick(ctx, name, opts, io.operator, io.emit, io.interrupts);
+        if (out.json) out.data(r);
+        return r.exit_code;
+      } finally {
+        io.close();
+      }
+    }).call(this);
+  });
+
+  runOptions(
+    program
+      .command('run')
+      .description('diagnose with a runbook: ask its questions, run its checks with confirmation, give verdicts and a diagnosis')
+      .argument('<id>', 'runbook id (irm list)')
+      .option('--fix', 'without a terminal, also run the confirmed causes\' fixes (as --allow permits)')
+      .option('--wait-healthy <duration>', 're-run failing checks until they pass or the time is up (after a fix)')
+  ).action(async function (this: Command, id: string) {
+    await run(async (ctx, out) => {
+      const opts = this.opts() as RunOptions;
+      const { runRunbook } = await import('./commands/run.js');
+      const io = await engineIO(ctx, out, opts);
+      try {
+        const report = await runRunbook(ctx, id, opts, io.operator, io.emit, io.interrupts);
+        if (out.json) out.data(report);
+        return report.exit_code;
+      } finally {
+        io.close();
+      }
+    }).call(this);
+  });
+
+  program
+    .command('check')
+    .description('run the read checks of runbooks unattended and concurrently; exit 0 when all are healthy, 1 when not')
+    .argument('[id...]', 'runbook ids')
+    .option('--all', 'every runbook')
+    .option('--concurrency <n>', 'checks at once (default: CPUs x 4)')
+    .option('--format <format>', 'table, json, junit or prometheus', 'table')
+    .option('--env-file <file>', 'variables as name=value lines')
+    .option('--window <duration>', 'how long a following command (logs -f) runs', '10s')
+    .addOption(setOption())
+    .action(async function (this: Command, ids: string[]) {
+      await run(async (ctx, out) => {
+        const opts = this.opts() as import('./commands/check.js').CheckOptions & { format: string };
+        const format = out.json ? 'json' : opts.format;
+        if (!['table', 'json', 'junit', 'prometheus'].includes(format)) throw new UsageError(`--format takes table, json, junit or prometheus, got "${format}"`);
+        const { check, junit, prometheus } = await import('./commands/check.js');
+        const { Interrupts } = await import('./engine/engine.js');
+        const interrupts = new Interrupts();
+        const onSigint = () => {
+          interrupts.quit = true;
+          interrupts.interrupt();
+        };
+        process.on('SIGINT', onSigint);
+        try {
+          const r = await check(ctx, ids, opts, interrupts);
+          if (format === 'json') out.data(r);
+          else if (format === 'junit') out.print(junit(r));
+          else if (format === 'prometheus') out.print(prometheus(r));
+          else out.print((await import('./views/check-view.js')).renderCheck(await out.ui(), r));
+          return r.exit_code;
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
       }).call(this);
     });
 

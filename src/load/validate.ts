@@ -190,6 +190,10 @@ export function lintRunbook(rb: Runbook, ctx: LintContext): Diagnostic[] {
 
   const causeIds = rb.causes.map((c) => c.id);
   const checkIds: string[] = [];
+  (rb.preflight ?? []).forEach((k, ki) => {
+    if (checkIds.includes(k.id)) out.push(src.at(['preflight', ki, 'id'], `duplicate check id "${k.id}"`));
+    checkIds.push(k.id);
+  });
   dupes(causeIds, (i, idv) => out.push(src.at(['causes', i, 'id'], `duplicate cause id "${idv}"`, 'each cause of a runbook needs its own id')));
   rb.causes.forEach((c, ci) =>
     c.checks.forEach((k, ki) => {
@@ -214,21 +218,23 @@ export function lintRunbook(rb: Runbook, ctx: LintContext): Diagnostic[] {
   });
 
   const sites: CommandSite[] = [];
+  const lintCheck = (k: Runbook['causes'][number]['checks'][number], path: PathSegment[]) => {
+    sites.push({ path, spec: k, kind: 'check' });
+    branch(k.on_problem, [...path, 'on_problem']);
+    branch(k.on_healthy, [...path, 'on_healthy']);
+    (k.needs ?? []).forEach((n, ni) => {
+      if (n === k.id) out.push(src.at([...path, 'needs', ni], `check "${k.id}" needs itself`));
+      else if (!checkIds.includes(n)) out.push(src.at([...path, 'needs', ni], `needs names no check of this runbook: "${n}"`, didYouMean(n, checkIds) || undefined));
+    });
+    (k.expect ?? []).forEach((e, ei) => lintExpectation(e, [...path, 'expect', ei]));
+    (k.warn ?? []).forEach((e, ei) => lintExpectation(e, [...path, 'warn', ei]));
+    (k.unavailable_if ?? []).forEach((e, ei) => lintExpectation(e, [...path, 'unavailable_if', ei]));
+    if (k.hint) textPlaceholders(k.hint, [...path, 'hint']);
+  };
+  (rb.preflight ?? []).forEach((k, ki) => lintCheck(k, ['preflight', ki]));
   rb.causes.forEach((c, ci) => {
     textPlaceholders(c.explanation, ['causes', ci, 'explanation']);
-    c.checks.forEach((k, ki) => {
-      const path: PathSegment[] = ['causes', ci, 'checks', ki];
-      sites.push({ path, spec: k, kind: 'check' });
-      branch(k.on_problem, [...path, 'on_problem']);
-      branch(k.on_healthy, [...path, 'on_healthy']);
-      (k.needs ?? []).forEach((n, ni) => {
-        if (n === k.id) out.push(src.at([...path, 'needs', ni], `check "${k.id}" needs itself`));
-        else if (!checkIds.includes(n)) out.push(src.at([...path, 'needs', ni], `needs names no check of this runbook: "${n}"`, didYouMean(n, checkIds) || undefined));
-      });
-      (k.expect ?? []).forEach((e, ei) => lintExpectation(e, [...path, 'expect', ei]));
-      (k.warn ?? []).forEach((e, ei) => lintExpectation(e, [...path, 'warn', ei]));
-      if (k.hint) textPlaceholders(k.hint, [...path, 'hint']);
-    });
+    c.checks.forEach((k, ki) => lintCheck(k, ['causes', ci, 'checks', ki]));
     c.solution.forEach((s, si) => sites.push({ path: ['causes', ci, 'solution', si], spec: s, kind: 'step' }));
   });
   (rb.mitigations ?? []).forEach((s, si) => sites.push({ path: ['mitigations', si], spec: s, kind: 'step' }));
@@ -256,6 +262,10 @@ function dupes(ids: string[], report: (index: number, id: string) => void) {
 function lintNeedsCycles(rb: Runbook, src: SourceFile): Diagnostic[] {
   const needs = new Map<string, string[]>();
   const where = new Map<string, PathSegment[]>();
+  (rb.preflight ?? []).forEach((k, ki) => {
+    needs.set(k.id, k.needs ?? []);
+    where.set(k.id, ['preflight', ki, 'needs']);
+  });
   rb.causes.forEach((c, ci) => c.checks.forEach((k, ki) => {
     needs.set(k.id, k.needs ?? []);
     where.set(k.id, ['causes', ci, 'checks', ki, 'needs']);

@@ -144,6 +144,10 @@ export const Check = z.strictObject({
   expect: z.array(Expectation).optional().describe('What healthy output looks like; all must hold (default: exit 0)'),
   warn: z.array(Expectation).optional().describe('Healthy but worth a warning when one of these does not hold'),
   needs: z.array(id).optional().describe('Checks that must be healthy first; otherwise this one is blocked'),
+  unavailable_if: z
+    .array(Expectation)
+    .optional()
+    .describe('When any of these holds the check could not run (its evidence is missing, not bad): it neither confirms nor rules out'),
   retry: z.strictObject({ count: z.number().int().min(0).max(20), delay: Duration.optional() }).optional(),
   hint: z.string().optional().describe('What a problem here means, and where to look next'),
   on_problem: Branch.optional(),
@@ -192,6 +196,10 @@ export const Runbook = z
     variables: z.record(varName, Variable).optional(),
     timeout: Duration.optional().describe('Default timeout of this runbook\'s commands (default 30s)'),
     questions: z.array(Question).optional(),
+    preflight: z
+      .array(Check)
+      .optional()
+      .describe('Checks run before any cause (the database answers, the .env is readable); a cause\'s checks can need them, and when one fails they are blocked instead of blaming every cause'),
     causes: z.array(Cause).min(1),
     mitigations: z.array(Step).optional().describe('Immediate mitigations, offered during initial response'),
     notes: z.array(z.string()).optional(),

@@ -1,0 +1,649 @@
+// Walks a runbook: asks its questions, runs each cause's checks with the confirmation their risk demands, and diagnoses.
+// Knows nothing of the terminal: it asks an Operator and emits events that views and reports consume.
+import type { Branch, Cause, Check, CommandSpec, Question, Risk, Runbook, Step } from '../model/schema.js';
+import { displayForm, expandForm, formsOf, selectForm, type CommandForm } from '../model/command.js';
+import { expandText, findPlaceholders, MissingVariableError } from '../model/placeholders.js';
+import { checkValue } from '../load/validate.js';
+import { envName, type ResolvedVariable } from '../load/variables.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
+import { excerpt } from './output.js';
+import type { Redact } from './redactor.js';
+import type { RunResult, Runner } from './runner.js';
+import { couldNotRun, evaluate, judge, type CouldNotRun, type Reason, type Verdict } from './verdict.js';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_WINDOW_MS = 10_000;
+
+// ---- the operator ----------------------------------------------------------------------------------
+
+export type Decision = 'run' | 'skip' | 'skip-cause' | 'run-all-read' | 'quit';
+
+export interface ConfirmRequest {
+  kind: 'check' | 'solution' | 'quick';
+  runbookId: string;
+  title: string;
+  command: string;
+  risk: Risk;
+  impact?: string;
+  /** For destructive commands: the word the operator must type. */
+  confirmWord?: string;
+  cause?: string;
+}
+
+export interface Operator {
+  readonly interactive: boolean;
+  /** The id of the chosen answer, or undefined to skip the question. */
+  answer(q: Question): Promise<string | undefined>;
+  confirm(req: ConfirmRequest): Promise<Decision>;
+  /** A value for a variable that has none, or undefined to give up. */
+  variable(v: ResolvedVariable, usedBy: string): Promise<string | undefined>;
+}
+
+export interface Mode {
+  /** --yes: read commands run without asking. */
+  yes: boolean;
+  /** --allow change / --allow destructive: without a terminal, these run without a confirmation. */
+  allow: ReadonlySet<'change' | 'destructive'>;
+  dryRun: boolean;
+  /** --fix: without a terminal, also run the confirmed causes' solution commands (within what --allow permits). */
+  fix: boolean;
+  /** --wait-healthy: re-run failing checks until they pass or this much time is up. */
+  waitHealthyMs?: number;
+  windowMs?: number;
+}
+
+// ---- what happens ----------------------------------------------------------------------------------
+
+export interface CheckOutcome {
+  kind: 'check' | 'solution' | 'quick';
+  id: string;
+  cause?: string;
+  title: string;
+  /** The command line as it runs, secrets masked. */
+  command?: string;
+  risk: Risk;
+  verdict: Verdict;
+  decision?: Decision | 'auto' | 'refused';
+  exit_code?: number | null;
+  signal?: string | null;
+  duration_ms?: number;
+  attempts?: number;
+  reasons: Reason[];
+  warnings: Reason[];
+  error?: CouldNotRun;
+  /** Why it was skipped, blocked or refused. */
+  note?: string;
+  output?: { excerpt: string; bytes: number; truncated: boolean };
+  /** The whole (bounded, redacted) output, for views that keep it. */
+  fullOutput?: string;
+  stream?: boolean;
+}
+
+export type CauseStatus = 'confirmed' | 'ruled-out' | 'unknown' | 'skipped';
+
+export interface CauseResult {
+  id: string;
+  title: string;
+  status: CauseStatus;
+  evidence: string[];
+  checks: CheckOutcome[];
+  manual_check?: string;
+  solution: { title: string; text?: string; command?: string; risk?: Risk; impact?: string; outcome?: CheckOutcome }[];
+}
+
+export interface Diagnosis {
+  runbook: string;
+  title: string;
+  deployment: string;
+  symptoms: string[];
+  answers: { question: string; ask: string; answer?: string; label?: string }[];
+  /** The runbook's preflight checks: what must hold before any cause can be judged. */
+  preflight: CheckOutcome[];
+  causes: CauseResult[];
+  confirmed: string[];
+  conclusion?: string;
+  decisions: { at: string; decision: string }[];
+  interrupted: boolean;
+  refused: number;
+  dry_run: boolean;
+}
+
+export type EngineEvent =
+  | { type: 'start'; runbook: Runbook; deployment: string }
+  | { type: 'answer'; question: Question; answer?: string }
+  | { type: 'cause'; cause: Cause; index: number; total: number }
+  | { type: 'check-start'; kind: CheckOutcome['kind']; id: string; title: string; command: string; risk: Risk; stream: boolean }
+  | { type: 'output'; id: string; chunk: string }
+  | { type: 'check-end'; outcome: CheckOutcome }
+  | { type: 'cause-end'; result: CauseResult }
+  | { type: 'plan'; kind: CheckOutcome['kind']; cause?: string; id: string; title: string; command?: string; risk: Risk; note?: string; impact?: string; confirm?: string }
+  | { type: 'note'; message: string }
+  | { type: 'diagnosis'; diagnosis: Diagnosis };
+
+export interface EngineContext {
+  runner: Runner;
+  operator: Operator;
+  vars: Map<string, ResolvedVariable>;
+  redact: Redact;
+  mode: Mode;
+  emit: (e: EngineEvent) => void;
+  /** Set by the CLI on Ctrl-C: the current command is aborted; on a second Ctrl-C `quit` is set too. */
+  interrupts: Interrupts;
+  cwd?: string;
+  sleep?: (ms: number) => Promise<void>;
+  /** The runbook being walked (the default confirmation word). */
+  currentRunbook?: string;
+}
+
+/** Ctrl-C: the first ends the running command; a second quits. */
+export class Interrupts {
+  quit = false;
+  private current?: AbortController;
+  private count = 0;
+
+  /** A signal for the command about to run. */
+  begin(): AbortSignal {
+    this.current = new AbortController();
+    this.count = 0;
+    return this.current.signal;
+  }
+
+  end(): void {
+    this.current = undefined;
+  }
+
+  /** One Ctrl-C. Returns what it did. */
+  interrupt(): 'command' | 'quit' {
+    this.count++;
+    if (this.current && !this.current.signal.aborted && this.count === 1) {
+      this.current.abort();
+      return 'command';
+    }
+    this.quit = true;
+    this.current?.abort();
+    return 'quit';
+  }
+}
+
+// ---- commands: forms, variables, confirmations ---------------------------------------------------
+
+export function deploymentOf(vars: Map<string, ResolvedVariable>): string {
+  return vars.get('deployment')?.value ?? 'docker';
+}
+
+function commandEnv(vars: Map<string, ResolvedVariable>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const v of vars.values()) if (v.value !== undefined) env[envName(v.name)] = v.value;
+  return env;
+}
+
+/** Fill in a value for every variable a command needs, asking the operator where one is missing. */
+async function ensureVariables(ctx: EngineContext, names: string[], usedBy: string): Promise<void> {
+  for (const name of names) {
+    const v = ctx.vars.get(name);
+    if (!v || v.value !== undefined) continue;
+    if (!ctx.operator.interactive) {
+      throw new UsageError(`no value for variable "${name}" (needed by "${usedBy}")`, `set it with --set ${name}=VALUE or ${envName(name)}=VALUE${v.declaration.description ? `: ${v.declaration.description}` : ''}`);
+    }
+    for (;;) {
+      const value = await ctx.operator.variable(v, usedBy);
+      if (value === undefined) throw new UsageError(`no value for variable "${name}" (needed by "${usedBy}")`, `set it with --set ${name}=VALUE`);
+      const problem = checkValue(v.declaration, value);
+      if (!problem) {
+        ctx.vars.set(name, { ...v, value, source: 'flag', where: 'typed in' });
+        break;
+      }
+      ctx.emit({ type: 'note', message: `${name}: ${problem}` });
+    }
+  }
+}
+
+function formVariables(form: CommandForm): string[] {
+  const text = form.shell ? form.line : form.argv.join(' ');
+  return [...new Set(findPlaceholders(text).found.map((p) => p.name))];
+}
+
+function lookup(ctx: EngineContext) {
+  return (n: string) => ctx.vars.get(n)?.value;
+}
+
+function display(ctx: EngineContext, form: CommandForm): string {
+  return ctx.redact(displayForm(form, lookup(ctx), (n) => ctx.vars.get(n)?.secret ?? false));
+}
+
+function expandSafe(ctx: EngineContext, s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  try {
+    return expandText(s, lookup(ctx));
+  } catch (e) {
+    if (e instanceof MissingVariableError) return s;
+    throw e;
+  }
+}
+
+/** What a command of this risk needs before it runs, given the mode; asks the operator where it must. */
+async function decide(ctx: EngineContext, req: ConfirmRequest, state: WalkState): Promise<Decision | 'auto' | 'refused'> {
+  const { mode, operator } = ctx;
+  // --yes and "run all read commands" cover the checks; a fix is always confirmed on its own.
+  if (req.risk === 'read' && (mode.yes || (state.autoRead && req.kind !== 'solution'))) return 'auto';
+  if (operator.interactive) return operator.confirm(req);
+  if (req.risk !== 'read' && mode.allow.has(req.risk)) return 'auto';
+  return 'refused';
+}
+
+function refusalNote(risk: Risk): string {
+  if (risk === 'read') return 'refused: no terminal to confirm on; --yes runs read commands without asking';
+  return `refused: a ${risk} command needs a confirmation, and there is no terminal to ask on (--allow ${risk} permits it)`;
+}
+
+interface WalkState {
+  autoRead: boolean;
+  decisions: { at: string; decision: string }[];
+  refused: number;
+}
+
+// ---- running one command ---------------------------------------------------------------------------
+
+interface Runnable {
+  kind: CheckOutcome['kind'];
+  id: string;
+  cause?: string;
+  title: string;
+  spec: CommandSpec;
+  risk: Risk;
+  timeoutMs: number;
+  check?: Check;
+}
+
+async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, command: string): Promise<{ result: RunResult; outcome: CheckOutcome }> {
+  const stream = r.spec.stream === true;
+  ctx.emit({ type: 'check-start', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk, stream });
+  const signal = ctx.interrupts.begin();
+  let result: RunResult;
+  try {
+    result = await ctx.runner.run({
+      form: expandForm(form, lookup(ctx)),
+      env: commandEnv(ctx.vars),
+      timeoutMs: r.timeoutMs,
+      signal,
+      cwd: ctx.cwd,
+      windowMs: stream ? ctx.mode.windowMs ?? DEFAULT_WINDOW_MS : undefined,
+      onOutput: (chunk) => ctx.emit({ type: 'output', id: r.id, chunk: ctx.redact(chunk) }),
+    });
+  } finally {
+    ctx.interrupts.end();
+  }
+  const full = ctx.redact(result.output);
+  const outcome: CheckOutcome = {
+    kind: r.kind,
+    id: r.id,
+    title: r.title,
+    command,
+    risk: r.risk,
+    verdict: 'healthy',
+    exit_code: result.exitCode,
+    signal: result.signal,
+    duration_ms: result.durationMs,
+    attempts: 1,
+    reasons: [],
+    warnings: [],
+    output: { excerpt: excerpt(full), bytes: result.bytes, truncated: result.truncated },
+    fullOutput: full,
+  };
+  if (r.cause) outcome.cause = r.cause;
+  if (stream) outcome.stream = true;
+  return { result, outcome };
+}
+
+/** Judge a finished command: could-not-run first, then the check's expectations (a solution step: its exit status). */
+function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: CheckOutcome): void {
+  if (result.interrupted) {
+    outcome.verdict = 'interrupted';
+    outcome.note = 'stopped with Ctrl-C';
+    return;
+  }
+  const cannot = couldNotRun(result);
+  if (cannot) {
+    outcome.verdict = 'error';
+    outcome.error = { ...cannot, message: ctx.redact(cannot.message) };
+    return;
+  }
+  const unavailable = (r.check?.unavailable_if ?? []).map((e) => evaluate(e, result, (x) => expandSafe(ctx, x) ?? x)).find((x) => x.ok);
+  if (unavailable) {
+    outcome.verdict = 'error';
+    outcome.error = { kind: 'unavailable', message: ctx.redact(`${unavailable.wanted}: ${unavailable.got}`), ...(r.check?.hint ? { hint: r.check.hint } : {}) };
+    return;
+  }
+  if (result.windowEnded) {
+    outcome.verdict = 'healthy';
+    outcome.note = `followed for ${Math.round(result.durationMs / 1000)}s, then stopped`;
+    return;
+  }
+  const expand = (s: string) => expandSafe(ctx, s) ?? s;
+  const expect = r.check ? r.check.expect : undefined;
+  const j = judge(expect, r.check?.warn, result, expand);
+  outcome.verdict = j.verdict;
+  outcome.reasons = j.reasons.map((x) => ({ ...x, got: ctx.redact(x.got) }));
+  outcome.warnings = j.warnings.map((x) => ({ ...x, got: ctx.redact(x.got) }));
+}
+
+/** Prepare, confirm, run (with retries) and judge one command. */
+async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promise<CheckOutcome> {
+  if (ctx.interrupts.quit) throw new QuitSignal();
+  const deployment = deploymentOf(ctx.vars);
+  const base: CheckOutcome = { kind: r.kind, id: r.id, title: r.title, risk: r.risk, verdict: 'skipped', reasons: [], warnings: [] };
+  if (r.cause) base.cause = r.cause;
+  const form = selectForm(r.spec, deployment);
+  if (!form) {
+    const outcome = { ...base, verdict: 'not-applicable' as const, note: `no command for a ${deployment} deployment (only ${formsOf(r.spec).join(', ')})` };
+    ctx.emit({ type: 'check-end', outcome });
+    return outcome;
+  }
+  await ensureVariables(ctx, formVariables(form), r.title);
+  const command = display(ctx, form);
+  base.command = command;
+  if (ctx.mode.dryRun) {
+    const plan: EngineEvent = { type: 'plan', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk };
+    if (r.cause) plan.cause = r.cause;
+    if (r.spec.impact) plan.impact = expandSafe(ctx, r.spec.impact);
+    if (r.risk === 'destructive') plan.confirm = expandSafe(ctx, r.spec.confirm) ?? ctx.currentRunbook;
+    ctx.emit(plan);
+    return { ...base, verdict: 'skipped', note: 'dry run: not executed' };
+  }
+  const req: ConfirmRequest = { kind: r.kind, runbookId: ctx.currentRunbook ?? '', title: r.title, command, risk: r.risk };
+  if (r.cause) req.cause = r.cause;
+  if (r.spec.impact) req.impact = expandSafe(ctx, r.spec.impact)!;
+  if (r.risk === 'destructive') req.confirmWord = expandSafe(ctx, r.spec.confirm) ?? ctx.currentRunbook ?? 'yes';
+  const decision = await decide(ctx, req, state);
+  if (decision === 'refused') {
+    state.refused++;
+    const outcome = { ...base, verdict: 'refused' as const, decision, note: refusalNote(r.risk) };
+    ctx.emit({ type: 'check-end', outcome });
+    return outcome;
+  }
+  if (decision !== 'auto') state.decisions.push({ at: r.id, decision });
+  if (decision === 'run-all-read') state.autoRead = true;
+  if (decision === 'quit') throw new QuitSignal();
+  if (decision === 'skip' || decision === 'skip-cause') {
+    const outcome = { ...base, verdict: 'skipped' as const, decision, note: decision === 'skip' ? 'skipped by the operator' : 'skipped with the rest of its cause' };
+    ctx.emit({ type: 'check-end', outcome });
+    return outcome;
+  }
+  const retry = r.check?.retry;
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise((res) => setTimeout(res, ms)));
+  const deadline = ctx.mode.waitHealthyMs !== undefined && r.kind === 'check' ? Date.now() + ctx.mode.waitHealthyMs : undefined;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    const { result, outcome } = await execute(ctx, r, form, command);
+    verdictOf(ctx, r, result, outcome);
+    outcome.decision = decision;
+    outcome.attempts = attempts;
+    const failed = outcome.verdict === 'problem' || outcome.verdict === 'error';
+    const again = failed && !ctx.interrupts.quit && outcome.verdict !== 'interrupted' &&
+      ((retry && attempts <= retry.count) || (deadline !== undefined && Date.now() < deadline));
+    if (!again) {
+      ctx.emit({ type: 'check-end', outcome });
+      if (ctx.interrupts.quit) throw new QuitSignal();
+      return outcome;
+    }
+    ctx.emit({ type: 'note', message: `${r.title}: ${outcome.verdict}; trying again (attempt ${attempts + 1})` });
+    await sleep(retry?.delay !== undefined ? parseDuration(retry.delay) : 2000);
+  }
+}
+
+class QuitSignal extends Error {}
+
+// ---- the diagnosis ----------------------------------------------------------------------------------
+
+function timeoutOf(spec: CommandSpec, runbook: Runbook | undefined): number {
+  if (spec.timeout !== undefined) return parseDuration(spec.timeout);
+  if (runbook?.timeout !== undefined) return parseDuration(runbook.timeout);
+  return DEFAULT_TIMEOUT_MS;
+}
+
+/** Why a check cannot run yet: a check it needs is not healthy (or has not run). */
+export function blockedBy(check: Check, outcomes: Map<string, CheckOutcome>): string | undefined {
+  for (const n of check.needs ?? []) {
+    const o = outcomes.get(n);
+    if (!o) return `needs "${n}", which has not run`;
+    if (o.verdict !== 'healthy' && o.verdict !== 'warning') return `needs "${o.title}" (${n}), which is ${o.verdict}`;
+  }
+  return undefined;
+}
+
+function causeStatus(outcomes: CheckOutcome[]): CauseStatus {
+  const relevant = outcomes.filter((o) => o.verdict !== 'not-applicable');
+  if (relevant.some((o) => o.verdict === 'problem')) return 'confirmed';
+  if (relevant.length && relevant.every((o) => o.verdict === 'healthy' || o.verdict === 'warning')) return 'ruled-out';
+  return 'unknown';
+}
+
+function evidence(o: CheckOutcome): string {
+  const what = `${o.title}: `;
+  switch (o.verdict) {
+    case 'problem': {
+      const r = o.reasons.find((x) => !x.ok)!;
+      return `${what}problem: expected ${r.wanted}, got: ${r.got}`;
+    }
+    case 'warning': {
+      const r = o.warnings.find((x) => !x.ok)!;
+      return `${what}warning: expected ${r.wanted}, got: ${r.got}`;
+    }
+    case 'healthy':
+      return `${what}healthy${o.reasons.length ? ` (${o.reasons.map((x) => x.got).filter((g) => g && g !== 'no output').slice(-1)[0] ?? o.reasons[0]!.wanted})` : ''}`;
+    case 'error':
+      return `${what}could not run: ${o.error!.message}`;
+    default:
+      return `${what}${o.verdict}${o.note ? ` (${o.note})` : ''}`;
+  }
+}
+
+function applyBranch(b: Branch | undefined, queue: string[], skipped: Set<string>, done: Set<string>): string | undefined {
+  if (!b) return undefined;
+  for (const s of b.skip ?? []) skipped.add(s);
+  if (b.goto && !done.has(b.goto)) {
+    const i = queue.indexOf(b.goto);
+    if (i > 0) queue.splice(0, 0, ...queue.splice(i, 1));
+    skipped.delete(b.goto);
+  }
+  return b.end;
+}
+
+/** Walk a runbook with the operator and return the diagnosis. */
+export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Diagnosis> {
+  ctx.currentRunbook = runbook.id;
+  const deployment = deploymentOf(ctx.vars);
+  const state: WalkState = { autoRead: false, decisions: [], refused: 0 };
+  const diagnosis: Diagnosis = {
+    runbook: runbook.id,
+    title: runbook.title,
+    deployment,
+    symptoms: runbook.symptoms,
+    answers: [],
+    preflight: [],
+    causes: [],
+    confirmed: [],
+    decisions: state.decisions,
+    interrupted: false,
+    refused: 0,
+    dry_run: ctx.mode.dryRun,
+  };
+  ctx.emit({ type: 'start', runbook, deployment });
+  const queue = runbook.causes.map((c) => c.id);
+  const skipped = new Set<string>();
+  const done = new Set<string>();
+  const results = new Map<string, CauseResult>();
+  const outcomesById = new Map<string, CheckOutcome>();
+  let ended: string | undefined;
+  try {
+    if (!ctx.mode.dryRun) {
+      for (const q of runbook.questions ?? []) {
+        if (ended) break;
+        const answerId = ctx.operator.interactive ? await ctx.operator.answer(q) : undefined;
+        const answer = q.answers.find((a) => a.id === answerId);
+        const rec: Diagnosis['answers'][number] = { question: q.id, ask: q.ask };
+        if (answer) {
+          rec.answer = answer.id;
+          rec.label = answer.label;
+        }
+        diagnosis.answers.push(rec);
+        ctx.emit({ type: 'answer', question: q, ...(answer ? { answer: answer.label } : {}) });
+        ended = applyBranch(answer?.then, queue, skipped, done);
+      }
+    }
+    if (runbook.preflight?.length && !ctx.mode.dryRun) ctx.emit({ type: 'note', message: 'Preflight: what must hold before any cause can be judged' });
+    for (const check of runbook.preflight ?? []) {
+      if (ended) break;
+      // A dry run plans every command: nothing ran, so nothing blocks.
+      const blocker = ctx.mode.dryRun ? undefined : blockedBy(check, outcomesById);
+      const outcome: CheckOutcome = blocker
+        ? { kind: 'check', id: check.id, title: check.title, risk: check.risk ?? 'read', verdict: 'blocked', reasons: [], warnings: [], note: blocker }
+        : await runOne(ctx, { kind: 'check', id: check.id, title: check.title, spec: check, risk: check.risk ?? 'read', timeoutMs: timeoutOf(check, runbook), check }, state);
+      if (blocker) ctx.emit({ type: 'check-end', outcome });
+      outcomesById.set(check.id, outcome);
+      diagnosis.preflight.push(outcome);
+      if (outcome.verdict === 'problem') ended = applyBranch(check.on_problem, queue, skipped, done) ?? ended;
+      if (outcome.verdict === 'healthy') ended = applyBranch(check.on_healthy, queue, skipped, done) ?? ended;
+    }
+    let index = 0;
+    while (queue.length && !ended) {
+      const id = queue.shift()!;
+      const cause = runbook.causes.find((c) => c.id === id)!;
+      done.add(id);
+      const result: CauseResult = { id, title: cause.title, status: 'unknown', evidence: [], checks: [], solution: [] };
+      if (cause.manual_check) result.manual_check = cause.manual_check;
+      results.set(id, result);
+      if (skipped.has(id)) {
+        result.status = 'skipped';
+        result.evidence.push('skipped: an answer or a verdict made it moot');
+        ctx.emit({ type: 'cause-end', result });
+        continue;
+      }
+      ctx.emit({ type: 'cause', cause, index: index++, total: runbook.causes.length });
+      let skipRest = false;
+      for (const check of cause.checks) {
+        let outcome: CheckOutcome;
+        const blocker = ctx.mode.dryRun ? undefined : blockedBy(check, outcomesById);
+        if (skipRest) {
+          outcome = { kind: 'check', id: check.id, cause: id, title: check.title, risk: check.risk ?? 'read', verdict: 'skipped', reasons: [], warnings: [], note: 'skipped with the rest of its cause' };
+          ctx.emit({ type: 'check-end', outcome });
+        } else if (blocker) {
+          outcome = { kind: 'check', id: check.id, cause: id, title: check.title, risk: check.risk ?? 'read', verdict: 'blocked', reasons: [], warnings: [], note: blocker };
+          ctx.emit({ type: 'check-end', outcome });
+        } else {
+          outcome = await runOne(ctx, { kind: 'check', id: check.id, cause: id, title: check.title, spec: check, risk: check.risk ?? 'read', timeoutMs: timeoutOf(check, runbook), check }, state);
+          if (outcome.decision === 'skip-cause') skipRest = true;
+        }
+        outcomesById.set(check.id, outcome);
+        result.checks.push(outcome);
+        result.evidence.push(evidence(outcome));
+        if (outcome.verdict === 'problem') ended = applyBranch(check.on_problem, queue, skipped, done) ?? ended;
+        if (outcome.verdict === 'healthy') ended = applyBranch(check.on_healthy, queue, skipped, done) ?? ended;
+        if (ended) break;
+      }
+      result.status = ctx.mode.dryRun ? 'unknown' : causeStatus(result.checks);
+      result.solution = cause.solution.map((s) => solutionView(ctx, s));
+      ctx.emit({ type: 'cause-end', result });
+    }
+    // Causes never reached (the diagnosis ended early) are listed as unknown.
+    for (const c of runbook.causes) {
+      if (!results.has(c.id)) results.set(c.id, { id: c.id, title: c.title, status: skipped.has(c.id) ? 'skipped' : 'unknown', evidence: [ended ? 'not checked: the diagnosis ended before it' : 'not checked'], checks: [], solution: c.solution.map((s) => solutionView(ctx, s)) });
+    }
+    diagnosis.causes = runbook.causes.map((c) => results.get(c.id)!);
+    diagnosis.confirmed = diagnosis.causes.filter((c) => c.status === 'confirmed').map((c) => c.id);
+    if (ended) diagnosis.conclusion = ended;
+    if (ctx.mode.dryRun) planSolutions(ctx, runbook);
+    else await offerSolutions(ctx, runbook, diagnosis, state);
+  } catch (e) {
+    if (!(e instanceof QuitSignal) && !(e instanceof InterruptedError)) throw e;
+    diagnosis.interrupted = true;
+    for (const c of runbook.causes) if (!results.has(c.id)) results.set(c.id, { id: c.id, title: c.title, status: 'unknown', evidence: ['not checked: the operator quit'], checks: [], solution: c.solution.map((s) => solutionView(ctx, s)) });
+    for (const r of results.values()) if (r.status === 'unknown' && r.checks.length) r.status = causeStatus(r.checks);
+    diagnosis.causes = runbook.causes.map((c) => results.get(c.id)!);
+    diagnosis.confirmed = diagnosis.causes.filter((c) => c.status === 'confirmed').map((c) => c.id);
+    state.decisions.push({ at: 'diagnosis', decision: 'quit' });
+  }
+  diagnosis.refused = state.refused;
+  ctx.emit({ type: 'diagnosis', diagnosis });
+  return diagnosis;
+}
+
+function solutionView(ctx: EngineContext, s: Step): CauseResult['solution'][number] {
+  const v: CauseResult['solution'][number] = { title: expandSafe(ctx, s.title ?? s.text) ?? '' };
+  if (s.title && s.text) v.text = expandSafe(ctx, s.text);
+  if (s.run !== undefined || s.argv !== undefined) {
+    const form = selectForm(s, deploymentOf(ctx.vars));
+    if (form) v.command = display(ctx, form);
+    v.risk = s.risk ?? 'change';
+    if (s.impact) v.impact = expandSafe(ctx, s.impact);
+  }
+  return v;
+}
+
+function planSolutions(ctx: EngineContext, runbook: Runbook): void {
+  for (const cause of runbook.causes) {
+    for (const [i, s] of cause.solution.entries()) {
+      if (s.run === undefined && s.argv === undefined) continue;
+      const r: Runnable = { kind: 'solution', id: `${cause.id}.solution.${i}`, cause: cause.id, title: s.title ?? s.text ?? 'solution', spec: s, risk: s.risk ?? 'change', timeoutMs: timeoutOf(s, runbook) };
+      const form = selectForm(s, deploymentOf(ctx.vars));
+      if (!form) {
+        ctx.emit({ type: 'plan', kind: 'solution', cause: cause.id, id: r.id, title: r.title, risk: r.risk, note: 'no command for this deployment' });
+        continue;
+      }
+      // A dry run plans without asking for values: a missing one shows as its placeholder.
+      const plan: EngineEvent = { type: 'plan', kind: 'solution', cause: cause.id, id: r.id, title: r.title, command: display(ctx, form), risk: r.risk };
+      if (s.impact) plan.impact = expandSafe(ctx, s.impact);
+      if (r.risk === 'destructive') plan.confirm = expandSafe(ctx, s.confirm) ?? runbook.id;
+      ctx.emit(plan);
+    }
+  }
+}
+
+async function offerSolutions(ctx: EngineContext, runbook: Runbook, diagnosis: Diagnosis, state: WalkState): Promise<void> {
+  if (!ctx.operator.interactive && !ctx.mode.fix) return;
+  for (const result of diagnosis.causes.filter((c) => c.status === 'confirmed')) {
+    const cause = runbook.causes.find((c) => c.id === result.id)!;
+    for (const [i, s] of cause.solution.entries()) {
+      if (s.run === undefined && s.argv === undefined) continue;
+      const r: Runnable = { kind: 'solution', id: `${cause.id}.solution.${i}`, cause: cause.id, title: s.title ?? s.text ?? 'solution', spec: s, risk: s.risk ?? 'change', timeoutMs: timeoutOf(s, runbook) };
+      result.solution[i]!.outcome = await runOne(ctx, r, state);
+    }
+  }
+}
+
+/** One check on its own (irm check): no prompts; a missing variable is this check's error, not the whole run's. */
+export async function runCheck(ctx: EngineContext, runbook: Runbook, causeId: string | undefined, check: Check): Promise<CheckOutcome> {
+  ctx.currentRunbook = runbook.id;
+  const state: WalkState = { autoRead: false, decisions: [], refused: 0 };
+  const base = { kind: 'check' as const, id: check.id, title: check.title, risk: check.risk ?? 'read', reasons: [], warnings: [], ...(causeId ? { cause: causeId } : {}) };
+  try {
+    return await runOne(ctx, { ...base, spec: check, timeoutMs: timeoutOf(check, runbook), check }, state);
+  } catch (e) {
+    if (e instanceof QuitSignal) return { ...base, verdict: 'interrupted', note: 'not run: interrupted' };
+    if (e instanceof UsageError) return { ...base, verdict: 'error', error: { kind: 'missing-variable', message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+    throw e;
+  }
+}
+
+/** Never asks: for scripts, cron and CI. */
+export const scriptedOperator: Operator = {
+  interactive: false,
+  answer: async () => undefined,
+  confirm: async () => 'skip',
+  variable: async () => undefined,
+};
+
+/** Run one command outside a diagnosis (the quick reference), with the same confirmations. */
+export async function runCommand(ctx: EngineContext, item: { id: string; title: string; spec: CommandSpec; runbookId: string }): Promise<CheckOutcome> {
+  ctx.currentRunbook = item.runbookId;
+  const state: WalkState = { autoRead: false, decisions: [], refused: 0 };
+  try {
+    return await runOne(ctx, { kind: 'quick', id: item.id, title: item.title, spec: item.spec, risk: item.spec.risk ?? 'read', timeoutMs: timeoutOf(item.spec, undefined) }, state);
+  } catch (e) {
+    if (e instanceof QuitSignal) return { kind: 'quick', id: item.id, title: item.title, risk: item.spec.risk ?? 'read', verdict: 'interrupted', reasons: [], warnings: [], note: 'quit' };
+    throw e;
+  }
+}
+

@@ -1,0 +1,50 @@
+// What must be masked in anything irm shows or keeps: secret variables, and the secret values of the bot's .env.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isSecretName, maskSecrets } from '../model/redact.js';
+import type { ResolvedVariable } from '../load/variables.js';
+
+export type Redact = (text: string) => string;
+
+/** KEY=value pairs of a dotenv file (comments, export and quotes handled). */
+export function parseDotenv(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/);
+    if (!m) continue;
+    let value = m[2]!;
+    if (/^".*"$/.test(value) || /^'.*'$/.test(value)) value = value.slice(1, -1);
+    else value = value.replace(/\s+#.*$/, '');
+    out.push([m[1]!, value]);
+  }
+  return out;
+}
+
+/** Secret values worth masking wherever they appear: secret variables, and secret keys and URL passwords of the .env. */
+export function secretValues(vars: Map<string, ResolvedVariable>, cwd: string): string[] {
+  const secrets = new Set<string>();
+  for (const v of vars.values()) if (v.secret && v.value) secrets.add(v.value);
+  const envFile = vars.get('env_file')?.value;
+  if (envFile) {
+    try {
+      const text = readFileSync(resolve(cwd, envFile), 'utf8');
+      for (const [key, value] of parseDotenv(text)) {
+        if (!value) continue;
+        if (isSecretName(key)) secrets.add(value);
+        const pass = value.match(/^[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:([^\s@/]+)@/i);
+        if (pass) secrets.add(pass[1]!);
+      }
+    } catch {
+      /* no .env here: nothing of it to mask */
+    }
+  }
+  // Longest first, so that a secret containing another is masked whole.
+  return [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+export function createRedactor(vars: Map<string, ResolvedVariable>, cwd: string): Redact {
+  const known = secretValues(vars, cwd);
+  return (text) => maskSecrets(text, known);
+}

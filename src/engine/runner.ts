@@ -1,0 +1,126 @@
+// Where commands run. The local runner: its own process group, a timeout, bounded output, and a kill of the whole group.
+import { execa } from 'execa';
+import type { CommandForm } from '../model/command.js';
+import { BoundedOutput } from './output.js';
+
+export interface RunRequest {
+  form: CommandForm;
+  /** Extra environment for the command (irm's variables as IRM_VAR_<NAME>). */
+  env: Record<string, string>;
+  timeoutMs: number;
+  cwd?: string;
+  /** Aborting ends the command (Ctrl-C): its process group gets SIGTERM, then SIGKILL. */
+  signal?: AbortSignal;
+  /** A streaming command (logs -f) runs for this window, then is stopped; that is not a failure. */
+  windowMs?: number;
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+  /** Both streams in the order they came. */
+  output: string;
+  bytes: number;
+  truncated: boolean;
+  timedOut: boolean;
+  /** Stopped at the end of its window (a streaming command). */
+  windowEnded: boolean;
+  interrupted: boolean;
+  /** The command could not start at all (not found, not executable). */
+  spawnError?: string;
+}
+
+export interface Runner {
+  readonly name: string;
+  run(req: RunRequest): Promise<RunResult>;
+}
+
+const KILL_GRACE_MS = 2000;
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export class LocalRunner implements Runner {
+  readonly name = 'local';
+
+  async run(req: RunRequest): Promise<RunResult> {
+    const started = performance.now();
+    const out = new BoundedOutput();
+    const so = new BoundedOutput();
+    const se = new BoundedOutput();
+    const [file, args, shell] = req.form.shell ? ['bash', ['-c', req.form.line], false] : [req.form.argv[0]!, req.form.argv.slice(1), false];
+    const child = execa(file, args, {
+      shell,
+      env: { ...req.env, LC_ALL: process.env.LC_ALL ?? 'C' },
+      extendEnv: true,
+      cwd: req.cwd,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      detached: true,
+      stripFinalNewline: false,
+    });
+    let timedOut = false;
+    let windowEnded = false;
+    let interrupted = false;
+    let forceTimer: NodeJS.Timeout | undefined;
+    const stop = (why: 'timeout' | 'window' | 'interrupt') => {
+      if (why === 'timeout') timedOut = true;
+      else if (why === 'window') windowEnded = true;
+      else interrupted = true;
+      killGroup(child.pid, 'SIGTERM');
+      forceTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    const limit = req.windowMs !== undefined ? Math.min(req.windowMs, req.timeoutMs) : req.timeoutMs;
+    const timer = setTimeout(() => stop(req.windowMs !== undefined && req.windowMs <= req.timeoutMs ? 'window' : 'timeout'), limit);
+    const onAbort = () => stop('interrupt');
+    if (req.signal?.aborted) onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const collect = (stream: NodeJS.ReadableStream | null, own: BoundedOutput, name: 'stdout' | 'stderr') =>
+      stream?.on('data', (chunk: Buffer) => {
+        own.push(chunk);
+        out.push(chunk);
+        req.onOutput?.(chunk.toString('utf8'), name);
+      });
+    collect(child.stdout, so, 'stdout');
+    collect(child.stderr, se, 'stderr');
+    const result = await child;
+    clearTimeout(timer);
+    if (forceTimer) clearTimeout(forceTimer);
+    req.signal?.removeEventListener('abort', onAbort);
+    // The command's own children may hold the pipes open after it exits; end the group now.
+    if (timedOut || windowEnded || interrupted) killGroup(child.pid, 'SIGKILL');
+    const r: RunResult = {
+      exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
+      signal: result.signal ?? null,
+      durationMs: Math.round(performance.now() - started),
+      stdout: so.text(),
+      stderr: se.text(),
+      output: out.text(),
+      bytes: out.total,
+      truncated: out.truncated,
+      timedOut,
+      windowEnded,
+      interrupted,
+    };
+    const code = (result as { code?: string }).code;
+    if (result.failed && r.exitCode === null && !r.signal && code) {
+      r.spawnError = code === 'ENOENT' ? `command not found: ${file}` : code === 'EACCES' ? `not executable: ${file}` : `${code}: ${file}`;
+    }
+    return r;
+  }
+}
