@@ -136,16 +136,17 @@ export interface EngineContext {
   currentRunbook?: string;
 }
 
-/** Ctrl-C: the first ends the running command; a second quits. */
+/** Ctrl-C: the first ends the running command; a second one soon after (or one with nothing running) quits. */
 export class Interrupts {
   quit = false;
   private current?: AbortController;
-  private count = 0;
+  private last = -Infinity;
+
+  constructor(private readonly windowMs = 3000, private readonly now: () => number = () => Date.now()) {}
 
   /** A signal for the command about to run. */
   begin(): AbortSignal {
     this.current = new AbortController();
-    this.count = 0;
     return this.current.signal;
   }
 
@@ -155,8 +156,10 @@ export class Interrupts {
 
   /** One Ctrl-C. Returns what it did. */
   interrupt(): 'command' | 'quit' {
-    this.count++;
-    if (this.current && !this.current.signal.aborted && this.count === 1) {
+    const t = this.now();
+    const again = t - this.last < this.windowMs;
+    this.last = t;
+    if (this.current && !this.current.signal.aborted && !again) {
       this.current.abort();
       return 'command';
     }
@@ -269,7 +272,8 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
       signal,
       cwd: ctx.cwd,
       windowMs: stream ? ctx.mode.windowMs ?? DEFAULT_WINDOW_MS : undefined,
-      onOutput: (chunk) => ctx.emit({ type: 'output', id: r.id, chunk: ctx.redact(chunk) }),
+      // Only a following command is shown as it goes; others are judged and shown when done.
+      ...(stream ? { onOutput: (chunk: string) => ctx.emit({ type: 'output', id: r.id, chunk: ctx.redact(chunk) }) } : {}),
     });
   } finally {
     ctx.interrupts.end();
@@ -385,7 +389,6 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
       ((retry && attempts <= retry.count) || (deadline !== undefined && Date.now() < deadline));
     if (!again) {
       ctx.emit({ type: 'check-end', outcome });
-      if (ctx.interrupts.quit) throw new QuitSignal();
       return outcome;
     }
     ctx.emit({ type: 'note', message: `${r.title}: ${outcome.verdict}; trying again (attempt ${attempts + 1})` });
@@ -504,6 +507,7 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
       if (blocker) ctx.emit({ type: 'check-end', outcome });
       outcomesById.set(check.id, outcome);
       diagnosis.preflight.push(outcome);
+      if (ctx.interrupts.quit) throw new QuitSignal();
       if (outcome.verdict === 'problem') ended = applyBranch(check.on_problem, queue, skipped, done) ?? ended;
       if (outcome.verdict === 'healthy') ended = applyBranch(check.on_healthy, queue, skipped, done) ?? ended;
     }
@@ -539,6 +543,7 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
         outcomesById.set(check.id, outcome);
         result.checks.push(outcome);
         result.evidence.push(evidence(outcome));
+        if (ctx.interrupts.quit) throw new QuitSignal();
         if (outcome.verdict === 'problem') ended = applyBranch(check.on_problem, queue, skipped, done) ?? ended;
         if (outcome.verdict === 'healthy') ended = applyBranch(check.on_healthy, queue, skipped, done) ?? ended;
         if (ended) break;
@@ -609,6 +614,7 @@ async function offerSolutions(ctx: EngineContext, runbook: Runbook, diagnosis: D
       if (s.run === undefined && s.argv === undefined) continue;
       const r: Runnable = { kind: 'solution', id: `${cause.id}.solution.${i}`, cause: cause.id, title: s.title ?? s.text ?? 'solution', spec: s, risk: s.risk ?? 'change', timeoutMs: timeoutOf(s, runbook) };
       result.solution[i]!.outcome = await runOne(ctx, r, state);
+      if (ctx.interrupts.quit) throw new QuitSignal();
     }
   }
 }

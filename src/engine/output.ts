@@ -22,10 +22,11 @@ export class BoundedOutput {
       chunk = chunk.subarray(take);
       if (!chunk.length) return;
     }
-    // Copy: the tail may keep a slice of a large chunk, which must not pin the whole chunk in memory.
-    this.tail.push(Buffer.from(chunk.length > this.tailMax ? chunk.subarray(chunk.length - this.tailMax) : chunk));
-    this.tailLen += Math.min(chunk.length, this.tailMax);
-    while (this.tailLen - (this.tail[0]?.length ?? 0) >= this.tailMax && this.tail.length > 1) {
+    const kept = chunk.length > this.tailMax ? chunk.subarray(chunk.length - this.tailMax) : chunk;
+    this.tail.push(kept);
+    this.tailLen += kept.length;
+    // Drop whole chunks from the front while what remains still covers the tail.
+    while (this.tail.length > 1 && this.tailLen - this.tail[0]!.length >= this.tailMax) {
       this.tailLen -= this.tail.shift()!.length;
     }
   }

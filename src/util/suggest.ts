@@ -23,7 +23,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   for (const c of new Set(candidates)) {
     const lc = c.toLowerCase();
     let d = distance(w, lc);
-    if (lc.startsWith(w) || w.startsWith(lc)) d = Math.min(d, 1);
+    // A prefix is nearly a match; the shorter completion is the likelier one.
+    if (lc.startsWith(w) || w.startsWith(lc)) d = Math.min(d, 1 + Math.abs(lc.length - w.length) / 100);
     if (d < bestScore) {
       best = c;
       bestScore = d;

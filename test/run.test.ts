@@ -1,0 +1,486 @@
+// irm run, irm check and irm ref run end to end on lab runbooks whose checks are real shell commands.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, irm, tree } from './helpers.js';
+
+/** A runbook of plain shell checks: each cause is a situation the test sets up with files. */
+const LAB = `
+id: lab
+title: Lab bench
+summary: Checks on files, for testing the engine.
+severity: P3
+symptoms: [Something is off]
+variables:
+  flag_file: { description: A file that must exist, type: path, default: flag }
+  word: { description: Any text, default: hello }
+preflight:
+  - id: bench-here
+    title: The bench folder exists
+    run: test -d .
+causes:
+  - id: flag-missing
+    title: The flag file is missing
+    explanation: Without the flag, nothing works.
+    checks:
+      - id: flag-present
+        title: The flag file exists
+        run: test -f \${{ flag_file }} && echo present
+        expect: [{ contains: present }]
+      - id: flag-content
+        title: The flag says ok
+        needs: [flag-present]
+        run: cat \${{ flag_file }}
+        expect: [{ contains: ok }]
+    solution:
+      - text: Create the flag.
+      - title: Write the flag
+        run: echo ok > \${{ flag_file }}
+        risk: change
+        impact: Writes the flag file.
+  - id: word-wrong
+    title: The word is wrong
+    explanation: The word must be hello.
+    checks:
+      - id: word-echo
+        title: The word echoes back as hello
+        run: printf '%s\\n' \${{ word }}
+        expect: [{ matches: '^hello$' }]
+    solution:
+      - text: Set the word back.
+`;
+
+const RISKY = `
+id: risky
+title: Risky things
+summary: A change and a destructive check.
+severity: P3
+symptoms: [x]
+causes:
+  - id: c
+    title: C
+    explanation: E
+    checks:
+      - id: touch-change
+        title: Touch a file
+        run: touch changed
+        risk: change
+        impact: Creates the file "changed".
+      - id: remove-it
+        title: Remove a file
+        run: rm -f changed && touch removed
+        risk: destructive
+        impact: Deletes the file "changed".
+        confirm: removed
+    solution:
+      - text: n/a
+`;
+
+const SLOW = `
+id: slow
+title: Slow things
+summary: Commands that take their time.
+severity: P3
+symptoms: [x]
+timeout: 20s
+causes:
+  - id: c
+    title: C
+    explanation: E
+    checks:
+      - id: endless
+        title: A command that never ends
+        run: sleep 300; echo irm-endless-marker
+        timeout: 1s
+      - id: after
+        title: The next check still runs
+        run: echo next
+        expect: [{ contains: next }]
+    solution:
+      - text: n/a
+`;
+
+function lab(files: Record<string, string> = {}) {
+  return tree({ 'lab/lab.yaml': LAB, 'lab/risky.yaml': RISKY, 'lab/slow.yaml': SLOW, ...files });
+}
+
+const run = (dir: string, args: string[], env: Record<string, string> = {}) => irm([...args, '--runbooks', 'lab'], { cwd: dir, env });
+
+describe('irm run', () => {
+  it('confirms the cause that holds, rules out the others, and reports every check (--yes --json)', () => {
+    const dir = lab({ flag: 'bad\n' });
+    const r = run(dir, ['run', 'lab', '--yes', '--json']);
+    expect(r.code).toBe(1);
+    const report = r.json();
+    expect(report.diagnosis.confirmed).toEqual(['flag-missing']);
+    const status = Object.fromEntries(report.diagnosis.causes.map((c: { id: string; status: string }) => [c.id, c.status]));
+    expect(status).toEqual({ 'flag-missing': 'confirmed', 'word-wrong': 'ruled-out' });
+    const content = report.checks.find((c: { id: string }) => c.id === 'flag-content');
+    expect(content).toMatchObject({ verdict: 'problem', exit_code: 0, command: 'cat flag', risk: 'read', decision: 'auto' });
+    expect(content.reasons[0]).toEqual({ ok: false, wanted: 'output containing "ok"', got: 'bad' });
+    expect(content.output.excerpt).toBe('bad\n');
+    expect(typeof content.duration_ms).toBe('number');
+    expect(report.checks[0]).toMatchObject({ id: 'bench-here', verdict: 'healthy' });
+    // Fixes are listed, not run, without a terminal.
+    expect(readFileSync(join(dir, 'flag'), 'utf8')).toBe('bad\n');
+  });
+
+  it('all healthy: nothing confirmed, exit 0', () => {
+    const r = run(lab({ flag: 'ok\n' }), ['run', 'lab', '--yes', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json().diagnosis.confirmed).toEqual([]);
+  });
+
+  it('a check that needs a failed one is blocked, not run', () => {
+    const r = run(lab(), ['run', 'lab', '--yes', '--json']);
+    const content = r.json().checks.find((c: { id: string }) => c.id === 'flag-content');
+    expect(content).toMatchObject({ verdict: 'blocked', note: 'needs "The flag file exists" (flag-present), which is problem' });
+    expect(content.command).toBeUndefined();
+  });
+
+  it('without a terminal and without --yes, read commands are refused: exit 4, nothing runs', () => {
+    const r = run(lab({ flag: 'ok\n' }), ['run', 'lab', '--json']);
+    expect(r.code).toBe(4);
+    const report = r.json();
+    expect(report.refused).toBeGreaterThan(0);
+    expect(report.checks[0]).toMatchObject({ verdict: 'refused', note: expect.stringContaining('--yes runs read commands') });
+  });
+
+  it('change and destructive commands are refused without a terminal, even with --yes, unless allowed', () => {
+    const dir = lab();
+    const r = run(dir, ['run', 'risky', '--yes', '--json']);
+    expect(r.code).toBe(4);
+    expect(r.json().checks.map((c: { verdict: string }) => c.verdict)).toEqual(['refused', 'refused']);
+    expect(existsSync(join(dir, 'changed'))).toBe(false);
+    const c = run(dir, ['run', 'risky', '--yes', '--allow', 'change', '--json']);
+    expect(c.json().checks.map((x: { verdict: string }) => x.verdict)).toEqual(['healthy', 'refused']);
+    expect(existsSync(join(dir, 'changed'))).toBe(true);
+    expect(c.code).toBe(4);
+    const d = run(dir, ['run', 'risky', '--yes', '--allow', 'destructive', '--json']);
+    expect(d.code).toBe(0);
+    expect(existsSync(join(dir, 'removed'))).toBe(true);
+  });
+
+  it('--fix runs the confirmed causes\' fixes without a terminal, as --allow permits', () => {
+    const dir = lab();
+    const refused = run(dir, ['run', 'lab', '--yes', '--fix', '--json']);
+    expect(refused.code).toBe(4);
+    expect(existsSync(join(dir, 'flag'))).toBe(false);
+    const fixed = run(dir, ['run', 'lab', '--yes', '--fix', '--allow', 'change', '--json']);
+    const step = fixed.json().diagnosis.causes[0].solution[1];
+    expect(step).toMatchObject({ title: 'Write the flag', risk: 'change', outcome: { verdict: 'healthy', exit_code: 0 } });
+    expect(readFileSync(join(dir, 'flag'), 'utf8')).toBe('ok\n');
+    expect(run(dir, ['run', 'lab', '--yes', '--json']).code).toBe(0);
+  });
+
+  it('--dry-run prints every command with its variables filled in and runs nothing', () => {
+    const dir = lab();
+    const r = run(dir, ['run', 'risky', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Plan (dry run: nothing is executed)');
+    expect(r.stdout).toContain('[change] Touch a file');
+    expect(r.stdout).toContain('Command not executed: touch changed');
+    expect(r.stdout).toContain('would ask you to type: removed');
+    expect(existsSync(join(dir, 'changed'))).toBe(false);
+    const l = run(dir, ['run', 'lab', '--dry-run', '--set', 'flag_file=my flag']);
+    expect(l.stdout).toContain("Command not executed: test -f 'my flag' && echo present");
+    expect(l.stdout).toContain("Command not executed: echo ok > 'my flag'");
+  });
+
+  it('variables are data: a value with shell syntax runs no second command', () => {
+    const dir = lab();
+    const pwned = join(dir, 'pwned');
+    for (const value of [`x; touch ${pwned}`, `$(touch ${pwned})`, `\`touch ${pwned}\``, `' ; touch ${pwned} ; '`]) {
+      const r = run(dir, ['run', 'lab', '--yes', '--json', '--set', `word=${value}`]);
+      const echo = r.json().checks.find((c: { id: string }) => c.id === 'word-echo');
+      expect(echo.output.excerpt).toBe(`${value}\n`);
+      expect(existsSync(pwned)).toBe(false);
+    }
+    // Also through the environment and an --env-file.
+    const viaEnv = run(dir, ['run', 'lab', '--yes', '--json'], { IRM_VAR_WORD: `a;touch ${pwned}` });
+    expect(viaEnv.json().checks.find((c: { id: string }) => c.id === 'word-echo').output.excerpt).toBe(`a;touch ${pwned}\n`);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('a variable without a value is exit 2, naming it and how to set it', () => {
+    const dir = tree({ 'lab/v.yaml': LAB.replace('default: flag', 'example: flag').replace('id: lab', 'id: needs-var') });
+    const r = run(dir, ['run', 'needs-var', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no value for variable "flag_file" (needed by "The flag file exists")');
+    expect(r.stderr).toContain('--set flag_file=VALUE or IRM_VAR_FLAG_FILE=VALUE');
+  });
+
+  it('--env-file supplies variables by name; an unknown name is an error', () => {
+    const dir = lab({ 'vars.env': 'flag_file=other\n', other: 'ok\n', 'bad.env': 'flag_fil=x\n' });
+    expect(run(dir, ['run', 'lab', '--yes', '--json', '--env-file', 'vars.env']).json().diagnosis.confirmed).toEqual([]);
+    const bad = run(dir, ['run', 'lab', '--yes', '--env-file', 'bad.env']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('did you mean "flag_file"?');
+  });
+
+  it('a command that never ends is stopped at its timeout, its process group killed, and the run goes on', async () => {
+    const dir = lab();
+    const t0 = Date.now();
+    const r = run(dir, ['run', 'slow', '--yes', '--json']);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const [endless, after] = r.json().checks;
+    expect(endless).toMatchObject({ verdict: 'error', error: { kind: 'timeout', message: 'timed out after 1s' } });
+    expect(after).toMatchObject({ verdict: 'healthy' });
+    const ps = await new Promise<string>((res) => {
+      const p = spawn('ps', ['-eo', 'args']);
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.on('close', () => res(out));
+    });
+    expect(ps).not.toContain('sleep 300; echo irm-endless-marker');
+  });
+
+  it('a missing command is "could not run" with a hint, never healthy, and decides no cause', () => {
+    const rb = LAB.replace('id: lab', 'id: missing').replace('run: test -f ${{ flag_file }} && echo present', 'run: redis-cli-not-installed-here ping');
+    const dir = tree({ 'lab/m.yaml': rb, flag: 'ok\n' });
+    const r = run(dir, ['run', 'missing', '--yes', '--json']);
+    const check = r.json().checks.find((c: { id: string }) => c.id === 'flag-present');
+    expect(check).toMatchObject({ verdict: 'error', error: { kind: 'missing-command', message: 'command not found: redis-cli-not-installed-here' } });
+    expect(r.json().diagnosis.causes[0].status).toBe('unknown');
+    expect(r.code).toBe(1);
+    const argv = tree({ 'lab/m.yaml': rb.replace('run: redis-cli-not-installed-here ping', 'argv: [redis-cli-not-installed-here, ping]'), flag: 'ok\n' });
+    const a = run(argv, ['run', 'missing', '--yes', '--json']).json().checks.find((c: { id: string }) => c.id === 'flag-present');
+    expect(a.error).toMatchObject({ kind: 'missing-command', message: 'command not found: redis-cli-not-installed-here' });
+  });
+
+  it('an unknown runbook id is exit 2', () => {
+    const r = run(lab(), ['run', 'labb', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('did you mean "lab"?');
+  });
+
+  it('--allow takes change or destructive only', () => {
+    const r = run(lab(), ['run', 'lab', '--allow', 'everything']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--allow takes change or destructive');
+  });
+
+  it('--wait-healthy re-runs a failing check until it passes', () => {
+    const dir = lab();
+    const r = irm(['run', 'lab', '--yes', '--json', '--wait-healthy', '8s', '--runbooks', 'lab', '--set', `flag_file=${join(dir, 'late')}`], {
+      cwd: dir,
+      env: {},
+    });
+    // Nothing creates the file: it fails after its attempts.
+    expect(r.json().checks.find((c: { id: string }) => c.id === 'flag-present').attempts).toBeGreaterThan(1);
+  });
+});
+
+describe('secrets in output', () => {
+  const ENV = 'DATABASE_URL=postgres://tradingbot:hunter2-db-pass@db:5432/tradingbot\nREDIS_URL=redis://:redis-sekrit-pw@cache:6379/0\nBINANCE_API_KEY=bnc-4f9a8e7d6c5b4a39\nBINANCE_SECRET_KEY=sk-0a1b2c3d4e5f\nLOG_LEVEL=INFO\n';
+  const GREP = `
+id: env-check
+title: Env check
+summary: The manual's grep on .env.
+severity: P1
+symptoms: [x]
+causes:
+  - id: vars
+    title: Missing environment variables
+    explanation: E
+    checks:
+      - id: grep-env
+        title: The keys are present
+        run: grep -E "DATABASE_URL|REDIS_URL|BINANCE_API_KEY" \${{ env_file }}
+      - id: cat-env
+        title: Everything in the file
+        run: cat \${{ env_file }}; echo "key in a sentence bnc-4f9a8e7d6c5b4a39"
+    solution:
+      - text: n/a
+`;
+  it('the manual\'s grep shows the keys are present, never their values, on screen, in JSON and in irm check', () => {
+    const dir = tree({ '.env': ENV, 'lab/env.yaml': GREP });
+    const secrets = ['hunter2-db-pass', 'redis-sekrit-pw', 'bnc-4f9a8e7d6c5b4a39', 'sk-0a1b2c3d4e5f'];
+    for (const args of [['run', 'env-check', '--yes', '--json'], ['run', 'env-check', '--yes'], ['check', 'env-check', '--format', 'json'], ['check', 'env-check']]) {
+      const r = run(dir, args);
+      const all = r.stdout + r.stderr;
+      for (const s of secrets) expect(all, `${args.join(' ')} leaks ${s}`).not.toContain(s);
+      if (args[0] === 'run') {
+        expect(all).toContain('DATABASE_URL=postgres://tradingbot:********@db:5432/tradingbot');
+        expect(all).toContain('BINANCE_API_KEY=********');
+      }
+    }
+    const report = run(dir, ['run', 'env-check', '--yes', '--json']).json();
+    expect(report.checks[0].output.excerpt.split('\n').map((l: string) => l.split('=')[0])).toEqual(['DATABASE_URL', 'REDIS_URL', 'BINANCE_API_KEY', '']);
+    expect(report.checks[1].output.excerpt).toContain('key in a sentence ********');
+  });
+});
+
+describe('output is bounded', () => {
+  it('a command printing 200 MB keeps memory bounded and a head and tail with a marker', async () => {
+    const rb = `
+id: flood
+title: Flood
+summary: A lot of output.
+severity: P3
+symptoms: [x]
+causes:
+  - id: c
+    title: C
+    explanation: E
+    checks:
+      - id: flood
+        title: 200 MB of output
+        run: echo first-line; head -c 200000000 /dev/zero | tr '\\0' 'x'; echo; echo last-line
+        timeout: 60s
+    solution:
+      - text: n/a
+`;
+    const dir = tree({ 'lab/flood.yaml': rb });
+    const child = spawn(process.execPath, [BIN, 'run', 'flood', '--yes', '--json', '--runbooks', 'lab'], { cwd: dir, env: cleanEnv() });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    let peakKb = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        /* exited */
+      }
+    }, 20);
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    clearInterval(poll);
+    expect(code).toBe(0);
+    const check = JSON.parse(out).checks[0];
+    expect(check.output.bytes).toBe(200_000_000 + 'first-line\n'.length + '\nlast-line\n'.length);
+    expect(check.output.truncated).toBe(true);
+    expect(check.output.excerpt.startsWith('first-line\n')).toBe(true);
+    expect(check.output.excerpt.endsWith('last-line\n')).toBe(true);
+    expect(out.length).toBeLessThan(100_000);
+    expect(peakKb).toBeGreaterThan(0);
+    expect(peakKb).toBeLessThan(150 * 1024);
+  }, 90_000);
+});
+
+describe('Ctrl-C', () => {
+  function start(dir: string, args: string[]) {
+    const child = spawn(process.execPath, [BIN, ...args, '--runbooks', 'lab'], { cwd: dir, env: cleanEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const done = new Promise<number | null>((res) => child.on('close', res));
+    return { child, done, out: () => stdout, err: () => stderr };
+  }
+  const LONG = SLOW.replace('timeout: 1s', 'timeout: 60s');
+
+  it('once ends the running command only; the runbook goes on', async () => {
+    const dir = tree({ 'lab/slow.yaml': LONG });
+    const p = start(dir, ['run', 'slow', '--yes', '--json']);
+    await new Promise((r) => setTimeout(r, 1500));
+    p.child.kill('SIGINT');
+    const code = await p.done;
+    const report = JSON.parse(p.out());
+    expect(report.checks[0]).toMatchObject({ id: 'endless', verdict: 'interrupted' });
+    expect(report.checks[1]).toMatchObject({ id: 'after', verdict: 'healthy' });
+    expect(report.interrupted).toBe(false);
+    expect(code).toBe(0);
+    expect(p.err()).toContain('stopping the command (Ctrl-C again quits)');
+  });
+
+  it('twice quits with exit 130 after saving what was done', async () => {
+    const dir = tree({ 'lab/slow.yaml': LONG.replace('run: echo next', 'run: sleep 60; echo next') });
+    const p = start(dir, ['run', 'slow', '--yes', '--json']);
+    await new Promise((r) => setTimeout(r, 1500));
+    p.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    p.child.kill('SIGINT');
+    const code = await p.done;
+    expect(code).toBe(130);
+    const report = JSON.parse(p.out());
+    expect(report.interrupted).toBe(true);
+    expect(report.exit_code).toBe(130);
+    expect(report.checks.map((c: { verdict: string }) => c.verdict)).toEqual(['interrupted', 'interrupted']);
+    expect(p.err()).toContain('quitting; keeping what was done');
+  });
+});
+
+describe('irm check', () => {
+  it('runs the read checks of the named runbooks, skips the others, exit 1 on a problem', () => {
+    const dir = lab({ flag: 'ok\n' });
+    const r = run(dir, ['check', 'lab', 'risky', '--format', 'json']);
+    const rows = r.json().results;
+    expect(rows.map((x: { id: string; verdict: string }) => `${x.id}:${x.verdict}`)).toEqual([
+      'bench-here:healthy', 'flag-present:healthy', 'flag-content:healthy', 'word-echo:healthy', 'touch-change:skipped', 'remove-it:skipped',
+    ]);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'changed'))).toBe(false);
+    const bad = run(dir, ['check', 'lab', '--json', '--set', 'word=bye']);
+    expect(bad.code).toBe(1);
+    expect(bad.json().summary).toMatchObject({ healthy: 3, problem: 1 });
+  });
+
+  it('runs checks concurrently: wall time near the slowest check, not the sum', () => {
+    const sleeps = Array.from({ length: 6 }, (_, i) => `      - id: s${i}\n        title: Sleep ${i}\n        run: sleep 1\n`).join('');
+    const rb = `id: sleepy\ntitle: Sleepy\nsummary: s\nseverity: P3\nsymptoms: [x]\ncauses:\n  - id: c\n    title: C\n    explanation: E\n    checks:\n${sleeps}    solution:\n      - text: n/a\n`;
+    const dir = tree({ 'lab/s.yaml': rb });
+    const r = run(dir, ['check', 'sleepy', '--json', '--concurrency', '6']);
+    expect(r.code).toBe(0);
+    expect(r.json().duration_ms).toBeLessThan(4000);
+    const serial = run(dir, ['check', 'sleepy', '--json', '--concurrency', '1']);
+    expect(serial.json().duration_ms).toBeGreaterThanOrEqual(6000);
+  }, 30_000);
+
+  it('junit and prometheus formats', () => {
+    const dir = lab();
+    const j = run(dir, ['check', 'lab', '--format', 'junit']);
+    expect(j.code).toBe(1);
+    expect(j.stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="irm check" tests="4" failures="1" errors="0" skipped="1"/);
+    expect(j.stdout).toContain('<failure message="expected output containing &quot;present&quot;, got: no output" type="problem">');
+    const p = run(dir, ['check', 'lab', '--format', 'prometheus']);
+    expect(p.stdout).toContain('# TYPE irm_check_healthy gauge');
+    expect(p.stdout).toContain('irm_check_healthy{runbook="lab",check="flag-present"} 0');
+    expect(p.stdout).toContain('irm_check_healthy{runbook="lab",check="word-echo"} 1');
+    expect(p.stdout).toContain('irm_check_verdict{runbook="lab",check="flag-content",verdict="blocked"} 1');
+    expect(run(dir, ['check', 'lab', '--format', 'xml']).code).toBe(2);
+  });
+
+  it('needs names or --all', () => {
+    const r = irm(['check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('name the runbooks to check, or --all');
+  });
+
+  it('the docker forms on a machine without a docker engine: could not run, with a hint', () => {
+    const r = irm(['check', 'db-performance', '--json']);
+    const first = r.json().results[0];
+    expect(first).toMatchObject({ id: 'db-answers', verdict: 'error' });
+    expect(['docker-unavailable', 'missing-command']).toContain(first.error.kind);
+    expect(first.error.hint).toMatch(/deployment: host/);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('irm ref run', () => {
+  it('the emergency shutdown is destructive: refused without a terminal, never run by --yes', () => {
+    const r = irm(['ref', 'run', 'emergency-shutdown', '--yes', '--json', '--set', 'process_pattern=irm-test-no-such-process']);
+    expect(r.code).toBe(4);
+    expect(r.json().commands.map((c: { verdict: string }) => c.verdict)).toEqual(['refused', 'refused']);
+  });
+
+  it('dry run shows the exact commands', () => {
+    const r = irm(['ref', 'run', 'restore', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Command not executed: psql -h localhost -p 5432 -U tradingbot tradingbot < backup.sql');
+    expect(r.stdout).toContain('would ask you to type: tradingbot');
+  });
+
+  it('a read command runs with --yes', () => {
+    const r = irm(['ref', 'run', 'health', '--yes', '--json', '--set', 'api_port=1']);
+    expect(r.json().commands[0]).toMatchObject({ id: 'health', verdict: 'problem', exit_code: 7 });
+    expect(r.code).toBe(1);
+  });
+
+  it('an unknown name suggests the closest', () => {
+    const r = irm(['ref', 'run', 'restar']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('did you mean "restart"?');
+  });
+});
