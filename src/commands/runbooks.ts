@@ -48,6 +48,8 @@ export interface ShowResult {
   /** Each command of the runbook as it would run with the current variables, keyed by its path in the runbook. */
   commands: Record<string, CommandView>;
   variables: { name: string; value: string; source: string; description: string }[];
+  /** Fill a text field's placeholders with the current values (secrets masked), for reading. */
+  text: (s: string) => string;
 }
 
 export function show(ctx: Context, id: string): ShowResult {
@@ -69,7 +71,11 @@ export function show(ctx: Context, id: string): ShowResult {
   const variables = [...vars.values()]
     .filter((v) => mentioned.has(v.name) || v.declaredBy === rb.id || v.name === 'deployment')
     .map((v) => ({ name: v.name, value: v.value === undefined ? '' : displayValue(v), source: v.where, description: v.declaration.description }));
-  return { id: rb.id, source: entry.origin, file: entry.source.path, deployment, runbook: rb, commands, variables };
+  const text = (s: string) => s.replace(/\$\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g, (m, n: string) => {
+    const v = vars.get(n);
+    return v?.value === undefined ? m : displayValue(v);
+  });
+  return { id: rb.id, source: entry.origin, file: entry.source.path, deployment, runbook: rb, commands, variables, text };
 }
 
 export function commandView(spec: CommandSpec, vars: Map<string, ResolvedVariable>, deployment: string, defaultRisk?: string): CommandView {

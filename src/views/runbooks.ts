@@ -45,9 +45,10 @@ export function describeExpectation(e: Expectation): string {
 
 export function renderShow(ui: UI, r: ShowResult): string {
   const rb = r.runbook;
+  const t = r.text;
   const out = [
     `${ui.c.bold(rb.title)} ${ui.c.dim(`(${rb.id}, typically ${rb.severity}, ${r.source}: ${r.file})`)}`,
-    rb.summary,
+    t(rb.summary),
     '',
     ui.heading('Symptoms'),
     ...rb.symptoms.map((s) => `  - ${s}`),
@@ -55,7 +56,7 @@ export function renderShow(ui: UI, r: ShowResult): string {
   if (rb.questions?.length) {
     out.push('', ui.heading('Questions'));
     for (const q of rb.questions) {
-      out.push(`  ? ${q.ask}`);
+      out.push(`  ? ${t(q.ask)}`);
       for (const a of q.answers) {
         const then = a.then ? [a.then.goto && `go to ${a.then.goto}`, a.then.skip && `skip ${a.then.skip.join(', ')}`, a.then.end && `end: ${a.then.end}`].filter(Boolean).join('; ') : '';
         out.push(`    - ${a.label}${then ? ui.c.dim(` → ${then}`) : ''}`);
@@ -66,30 +67,31 @@ export function renderShow(ui: UI, r: ShowResult): string {
     out.push('', ui.heading('Immediate mitigations'));
     rb.mitigations.forEach((m, i) => {
       const v = r.commands[`mitigations.${i}`];
-      out.push(`  - ${v ? ui.risk(v.risk) + ' ' : ''}${m.title ?? m.text ?? ''}`);
-      if (m.title && m.text) out.push(`    ${m.text}`);
+      out.push(`  - ${v ? ui.risk(v.risk) + ' ' : ''}${t(m.title ?? m.text ?? '')}`);
+      if (m.title && m.text) out.push(`    ${t(m.text)}`);
       out.push(...command(ui, v, '    '));
     });
   }
   rb.causes.forEach((c, ci) => {
-    out.push('', ui.c.bold(`Cause ${ci + 1}: ${c.title}`) + ui.c.dim(` (${c.id})`), `  ${c.explanation}`);
+    out.push('', ui.c.bold(`Cause ${ci + 1}: ${t(c.title)}`) + ui.c.dim(` (${c.id})`), `  ${t(c.explanation)}`);
     if (c.checks.length) out.push(`  ${ui.c.underline('Checks')}`);
     for (const k of c.checks) {
       const v = r.commands[`${c.id}.${k.id}`];
-      out.push(`    ${ui.risk(v?.risk ?? 'read')} ${k.title} ${ui.c.dim(`(${k.id})`)}`);
+      out.push(`    ${ui.risk(v?.risk ?? 'read')} ${t(k.title)} ${ui.c.dim(`(${k.id})`)}`);
       out.push(...command(ui, v, '      '));
       const healthy = (k.expect ?? [{ exit: 0 }]).map(describeExpectation).join('; ');
       out.push(ui.c.dim(`      healthy when: ${healthy}`));
       if (k.warn?.length) out.push(ui.c.dim(`      warning unless: ${k.warn.map(describeExpectation).join('; ')}`));
       if (k.needs?.length) out.push(ui.c.dim(`      needs: ${k.needs.join(', ')}`));
+      if (k.hint) out.push(ui.c.dim(`      hint: ${t(k.hint)}`));
     }
-    if (c.manual_check) out.push(`    ${ui.c.dim('by hand:')} ${c.manual_check}`);
+    if (c.manual_check) out.push(`    ${ui.c.dim('by hand:')} ${t(c.manual_check)}`);
     out.push(`  ${ui.c.underline('Solution')}`);
     c.solution.forEach((s, si) => {
       const v = r.commands[`${c.id}.solution.${si}`];
-      const label = s.title ?? s.text ?? '';
+      const label = t(s.title ?? s.text ?? '');
       out.push(`    ${si + 1}. ${v ? ui.risk(v.risk) + ' ' : ''}${label}`);
-      if (s.title && s.text) out.push(`       ${s.text}`);
+      if (s.title && s.text) out.push(`       ${t(s.text)}`);
       out.push(...command(ui, v, '       '));
     });
   });
