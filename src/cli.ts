@@ -52,7 +52,9 @@ async function engineIO(ctx: Context, out: Output, opts: RunOptions) {
   if (!out.json) {
     const { RunView } = await import('./views/run-view.js');
     const { stateDir } = await import('./util/paths.js');
-    const view = new RunView({ ui, out: screen, spinner: screen.isTTY === true, outputDir: `${stateDir(ctx.io.env)}/output` });
+    // A terminal that reports no width (0 columns) would send ora's line arithmetic into a loop: no spinner there.
+    const spinner = screen.isTTY === true && ((screen as { columns?: number }).columns ?? 0) > 0;
+    const view = new RunView({ ui, out: screen, spinner, outputDir: `${stateDir(ctx.io.env)}/output` });
     emit = view.handle;
   }
   let operator: Operator = scriptedOperator;
@@ -93,7 +95,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       const ctx = new Context(opts, io, builtinDir);
       const color = decideColor(io.stdout, io.env, opts.color);
       let ui: UI | undefined;
-      const getUI = async () => (ui ??= (await import('./views/ui.js')).createUI(color, io.stdout.columns ?? 100));
+      const getUI = async () => (ui ??= (await import('./views/ui.js')).createUI(color, io.stdout.columns || 100));
       const stderrColor = decideColor(io.stderr, io.env, opts.color);
       if (stderrColor) ctx.paint = (await import('./views/ui.js')).createUI(true).paint;
       const out: Output = {

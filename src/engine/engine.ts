@@ -113,6 +113,8 @@ export type EngineEvent =
   | { type: 'start'; runbook: Runbook; deployment: string }
   | { type: 'answer'; question: Question; answer?: string }
   | { type: 'cause'; cause: Cause; index: number; total: number }
+  /** A command about to be confirmed (or refused): what it is and exactly what would run. */
+  | { type: 'check-ready'; kind: CheckOutcome['kind']; id: string; title: string; command: string; risk: Risk; impact?: string }
   | { type: 'check-start'; kind: CheckOutcome['kind']; id: string; title: string; command: string; risk: Risk; stream: boolean }
   | { type: 'output'; id: string; chunk: string }
   | { type: 'check-end'; outcome: CheckOutcome }
@@ -359,6 +361,7 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
   if (r.cause) req.cause = r.cause;
   if (r.spec.impact) req.impact = expandSafe(ctx, r.spec.impact)!;
   if (r.risk === 'destructive') req.confirmWord = expandSafe(ctx, r.spec.confirm) ?? ctx.currentRunbook ?? 'yes';
+  ctx.emit({ type: 'check-ready', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk, ...(req.impact ? { impact: req.impact } : {}) });
   const decision = await decide(ctx, req, state);
   if (decision === 'refused') {
     state.refused++;

@@ -45,7 +45,6 @@ export class InteractiveOperator implements Operator {
 
   async confirm(req: ConfirmRequest): Promise<Decision> {
     const { c } = this.ui;
-    if (req.impact) this.output.write(`  ${c.yellow('impact:')} ${req.impact}\n`);
     if (req.risk === 'destructive') {
       const word = req.confirmWord ?? req.runbookId;
       const typed = await this.ask(() =>

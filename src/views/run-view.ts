@@ -99,12 +99,15 @@ export class RunView {
         if (e.impact) this.write(c.dim(`    impact: ${e.impact}`));
         if (e.confirm) this.write(c.dim(`    would ask you to type: ${e.confirm}`));
         break;
+      case 'check-ready':
+        this.write(`  ${ui.risk(e.risk)} ${e.kind === 'solution' ? 'Fix: ' : ''}${e.title}`);
+        this.write(`    ${c.dim('$')} ${e.command}`);
+        if (e.impact) this.write(`    ${c.yellow('impact:')} ${e.impact}`);
+        break;
       case 'check-start':
         this.started = Date.now();
         this.streamed = false;
         this.streaming = e.stream;
-        this.write(`  ${ui.risk(e.risk)} ${e.title}`);
-        this.write(c.dim(`    $ ${e.command}`));
         if (e.stream) this.write(c.dim('    (following output; Ctrl-C stops it and returns to the runbook)'));
         else if (this.o.spinner) {
           this.spin = ora({ text: 'running…', stream: this.o.out as NodeJS.WriteStream, indent: 4, discardStdin: false }).start();
@@ -147,9 +150,9 @@ export class RunView {
   private checkEnd(o: CheckOutcome): void {
     const { ui } = this.o;
     const { c } = ui;
-    if (o.verdict === 'not-applicable' || o.verdict === 'blocked' || (o.verdict === 'skipped' && !o.command) || o.verdict === 'refused') {
+    // These never reached check-ready: say which check they are.
+    if (o.verdict === 'not-applicable' || o.verdict === 'blocked' || (o.verdict === 'skipped' && !o.command)) {
       this.write(`  ${ui.risk(o.risk)} ${o.title}`);
-      if (o.command) this.write(c.dim(`    $ ${o.command}`));
     }
     if (o.fullOutput !== undefined && !this.streamed && o.fullOutput.trim()) {
       const { shown, hidden } = fold(o.fullOutput, this.o.foldLines ?? 20);

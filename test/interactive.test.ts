@@ -1,0 +1,198 @@
+// The interactive flow through a real pseudo-terminal, typing answers as an operator would.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tree } from './helpers.js';
+import { Pty } from './pty.js';
+
+const LAB = `
+id: lab
+title: Lab bench
+summary: Checks on files.
+severity: P3
+symptoms: [The flag is wrong]
+variables:
+  flag_file: { description: A file that must exist, type: path, default: flag }
+questions:
+  - id: what
+    ask: What do you see?
+    answers:
+      - id: flag
+        label: The flag looks wrong
+        then: { goto: flag-missing }
+      - id: nothing
+        label: Nothing at all
+        then: { end: Nothing to diagnose. }
+causes:
+  - id: word
+    title: The word is wrong
+    explanation: The word must be hello.
+    checks:
+      - id: word-echo
+        title: The word echoes back
+        run: echo hello
+        expect: [{ contains: hello }]
+    solution:
+      - text: n/a
+  - id: flag-missing
+    title: The flag file is missing
+    explanation: Without the flag, nothing works.
+    checks:
+      - id: flag-present
+        title: The flag file exists
+        run: test -f \${{ flag_file }} && echo present
+        expect: [{ contains: present }]
+      - id: flag-content
+        title: The flag says ok
+        run: cat \${{ flag_file }} 2>&1
+        expect: [{ contains: ok }]
+    solution:
+      - text: Create the flag.
+      - title: Write the flag
+        run: echo ok > \${{ flag_file }}
+        risk: change
+        impact: Writes the flag file.
+      - title: Remove the backup
+        run: rm -f flag.bak && echo removed > removed
+        risk: destructive
+        impact: Deletes flag.bak for good.
+        confirm: flag.bak
+`;
+
+describe('irm run on a terminal', () => {
+  it('asks the questions, confirms each check, runs the fix with its impact and typed word', async () => {
+    const dir = tree({ 'lab/lab.yaml': LAB });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('What do you see?');
+      await pty.expect('Nothing at all');
+      await pty.type('\r'); // the first answer: the flag looks wrong → straight to that cause
+      await pty.expect('Cause 1/2: The flag file is missing');
+      await pty.expect('$ test -f flag && echo present');
+      await pty.expect(/Run it\?.*\(Yncaqh?\)|Run it\?/);
+      await pty.type('y\r');
+      await pty.expect('✖ problem found');
+      await pty.expect('$ cat flag');
+      await pty.expect('Run it?');
+      await pty.type('a\r'); // this and every read command without asking
+      await pty.expect('Cause 2/2: The word is wrong');
+      await pty.expect('✔ healthy');
+      // The diagnosis offers the confirmed cause's fixes: a change with its impact, then a destructive one.
+      await pty.expect('impact: Writes the flag file.');
+      await pty.expect('Run this change?');
+      await pty.type('y\r');
+      await pty.expect('✔ done');
+      await pty.expect('impact: Deletes flag.bak for good.');
+      await pty.expect('Type flag.bak to run it');
+      await pty.type('flag\r'); // the wrong word: skipped
+      await pty.expect('"flag" is not "flag.bak": skipped');
+      await pty.expect('Diagnosis');
+      expect(await pty.exited).toBe(1);
+      expect(pty.screen).toMatch(/The flag file is missing\s+│ confirmed/);
+      expect(pty.screen).toMatch(/The word is wrong\s+│ ruled out/);
+      expect(readFileSync(join(dir, 'flag'), 'utf8')).toBe('ok\n');
+      expect(existsSync(join(dir, 'removed'))).toBe(false);
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('the typed word runs a destructive command; skip and skip-the-cause are recorded', async () => {
+    const dir = tree({ 'lab/lab.yaml': LAB, flag: 'bad\n' });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('What do you see?');
+      await pty.type('\r');
+      await pty.expect('Run it?');
+      await pty.type('y\r'); // flag-present: healthy
+      await pty.expect('✔ healthy');
+      await pty.expect('Run it?');
+      await pty.type('y\r'); // flag-content: problem
+      await pty.expect('✖ problem found');
+      await pty.expect('Run it?');
+      await pty.type('c\r'); // skip the rest of "the word" cause
+      await pty.expect('Run this change?');
+      await pty.type('n\r');
+      await pty.expect('Type flag.bak to run it');
+      await pty.type('flag.bak\r');
+      await pty.expect('✔ done');
+      expect(await pty.exited).toBe(1);
+      expect(existsSync(join(dir, 'removed'))).toBe(true);
+      expect(readFileSync(join(dir, 'flag'), 'utf8')).toBe('bad\n');
+      expect(pty.screen).toMatch(/The word is wrong\s+│ unknown/);
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('an answer can end the diagnosis', async () => {
+    const dir = tree({ 'lab/lab.yaml': LAB });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('Nothing at all');
+      await pty.type('\u001b[B\r'); // arrow down, enter
+      await pty.expect('Nothing to diagnose.');
+      expect(await pty.exited).toBe(0);
+      expect(pty.screen).not.toContain('Run it?');
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('Ctrl-C at a prompt quits with exit 130, keeping what was done', async () => {
+    const dir = tree({ 'lab/lab.yaml': LAB });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('What do you see?');
+      await pty.type('\r');
+      await pty.expect('Run it?');
+      await pty.type('y\r');
+      await pty.expect('✖ problem found');
+      await pty.expect('Run it?');
+      await pty.type('\u0003');
+      await pty.expect('Interrupted: the diagnosis above covers what was done.');
+      expect(await pty.exited).toBe(130);
+      expect(pty.screen).toMatch(/The flag file exists: problem/);
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('Ctrl-C during a command ends that command and returns to the runbook', async () => {
+    const slow = LAB.replace('run: echo hello', 'run: sleep 60; echo hello');
+    const dir = tree({ 'lab/lab.yaml': slow, flag: 'ok\n' });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab', '--yes'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('What do you see?');
+      await pty.type('\r');
+      await pty.expect('sleep 60; echo hello');
+      await new Promise((r) => setTimeout(r, 500));
+      await pty.type('\u0003');
+      await pty.expect('⊘ interrupted');
+      await pty.expect('Diagnosis');
+      expect(await pty.exited).toBe(0);
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('asks for a variable that has no value, and checks it', async () => {
+    const noDefault = LAB.replace('default: flag', 'pattern: "[a-z]+"');
+    const dir = tree({ 'lab/lab.yaml': noDefault, flag: 'ok\n' });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab', '--yes'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('What do you see?');
+      await pty.type('\r');
+      await pty.expect('flag_file (A file that must exist), needed by "The flag file exists"');
+      await pty.type('Bad/Name\r');
+      await pty.expect('does not match the pattern');
+      await pty.expect('flag_file (A file that must exist)');
+      await pty.type('flag\r');
+      await pty.expect('$ test -f flag && echo present');
+      await pty.expect('Diagnosis');
+      expect(await pty.exited).toBe(0);
+    } finally {
+      pty.kill();
+    }
+  });
+});
