@@ -17,7 +17,7 @@ export function renderCheck(ui: UI, r: CheckReport): string {
     s.warning && c.yellow(`${s.warning} warning${s.warning === 1 ? '' : 's'}`),
     s.problem && c.red.bold(`${s.problem} problem${s.problem === 1 ? '' : 's'}`),
     s.error && c.magenta(`${s.error} could not run`),
-    s.skipped && c.dim(`${s.skipped} skipped`),
+    s.skipped && c.dim(`${s.skipped} blocked or skipped`),
   ].filter(Boolean).join(', ');
   return [ui.table(['Runbook', 'Check', 'Verdict', 'Detail'], rows), `${summary} in ${(r.duration_ms / 1000).toFixed(1)}s (${r.deployment} deployment, ${r.concurrency} at once)`].join('\n');
 }
