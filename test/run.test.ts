@@ -272,6 +272,50 @@ describe('irm run', () => {
   });
 });
 
+describe('following and retrying', () => {
+  const FOLLOW = `
+id: follow
+title: Follow
+summary: A command that never stops printing, and one that fails until it does not.
+severity: P3
+symptoms: [x]
+causes:
+  - id: c
+    title: C
+    explanation: E
+    checks:
+      - id: tail
+        title: Follow a log
+        run: while true; do echo tick; sleep 0.2; done
+        stream: true
+      - id: third-time
+        title: Succeeds on the third attempt
+        run: n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; [ $n -ge 3 ] && echo ok
+        retry: { count: 3, delay: 100ms }
+        expect: [{ contains: ok }]
+    solution:
+      - text: n/a
+`;
+  it('a following command runs for its window, then is stopped; a retried check passes on its third attempt', () => {
+    const dir = tree({ 'lab/f.yaml': FOLLOW });
+    const t0 = Date.now();
+    const r = run(dir, ['run', 'follow', '--yes', '--json', '--window', '1s']);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(r.code).toBe(0);
+    const [tail, third] = r.json().checks;
+    expect(tail).toMatchObject({ verdict: 'healthy', stream: true, note: 'followed for 1s, then stopped' });
+    expect(tail.output.excerpt).toMatch(/^(tick\n){3,}/);
+    expect(third).toMatchObject({ verdict: 'healthy', attempts: 3 });
+  });
+
+  it('on a terminal-less text view, a following command prints as it goes', () => {
+    const dir = tree({ 'lab/f.yaml': FOLLOW });
+    const r = run(dir, ['run', 'follow', '--yes', '--window', '1s']);
+    expect(r.stdout).toContain('(following output; Ctrl-C stops it and returns to the runbook)');
+    expect(r.stdout).toContain('    │ tick');
+  });
+});
+
 describe('secrets in output', () => {
   const ENV = 'DATABASE_URL=postgres://tradingbot:hunter2-db-pass@db:5432/tradingbot\nREDIS_URL=redis://:redis-sekrit-pw@cache:6379/0\nBINANCE_API_KEY=bnc-4f9a8e7d6c5b4a39\nBINANCE_SECRET_KEY=sk-0a1b2c3d4e5f\nLOG_LEVEL=INFO\n';
   const GREP = `
