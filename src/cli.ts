@@ -335,6 +335,203 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       }).call(this);
     });
 
+
+  // ---- incidents -------------------------------------------------------------------------------
+  const triageAction = (resume: boolean) =>
+    async function (this: Command, id?: string) {
+      await run(async (ctx, out) => {
+        const opts = this.opts() as import('./incident/triage.js').TriageOptions;
+        const { triage, continueTriage } = await import('./incident/triage.js');
+        const io = await engineIO(ctx, out, opts);
+        const ui = await out.ui();
+        const screen = out.json ? ctx.io.stderr : ctx.io.stdout;
+        const say = (text: string, style?: 'heading' | 'dim' | 'warn' | 'good') =>
+          screen.write(
+            (style === 'heading' ? '\n' + ui.c.bold.underline(text) : style === 'dim' ? ui.c.dim(text) : style === 'warn' ? ui.c.yellow(text) : style === 'good' ? ui.c.green(text) : text) + '\n'
+          );
+        const ask = io.operator as unknown as import('./incident/triage.js').TriageAsk;
+        try {
+          let r;
+          if (resume) {
+            const { incidentStore } = await import('./commands/incident.js');
+            r = await continueTriage(ctx, incidentStore(ctx).resolve(id), opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+          } else r = await triage(ctx, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+          if (out.json) out.data(r);
+          else say(`\nIncident ${r.incident}: ${r.title} (${r.status}, step ${Math.min(r.step, 5)} of 5). irm status ${r.incident} shows its clock.`);
+          return r.exit_code;
+        } finally {
+          io.close();
+        }
+      }).call(this);
+    };
+
+  runOptions(
+    program
+      .command('triage')
+      .description("walk the manual's five-step procedure for a new incident, keeping its record")
+      .option('--severity <level>', 'P0-P3, instead of the questions')
+      .option('--title <text>', 'the brief description')
+      .option('--symptom <text>', 'a symptom (repeatable)', collect)
+      .option('--runbook <id>', 'the runbook to investigate with')
+      .option('--detected-by <how>', 'alert, user or system')
+      .option('--until <step>', 'stop after this step (1-5)', (v) => Number(v))
+  ).action(triageAction(false));
+
+  runOptions(
+    program
+      .command('resume')
+      .description('continue an incident\'s procedure where it stopped (default: the most recent open incident)')
+      .argument('[id]', 'incident id')
+      .option('--runbook <id>', 'the runbook to investigate with')
+      .option('--until <step>', 'stop after this step (1-5)', (v) => Number(v))
+  ).action(triageAction(true));
+
+  /** "[id] text": one argument is the text, for the most recent open incident. */
+  const idAnd = (args: string[], n: number): [string | undefined, string[]] => (args.length > n ? [args[0], args.slice(1)] : [undefined, args]);
+  const incident = program.command('incident').description('the incident records: list, show, note, status, severity, owner, close, attach');
+  incident
+    .command('list')
+    .description('recent incidents (open ones, and the last 7 days)')
+    .option('--all', 'every incident')
+    .action(async function (this: Command) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const r = m.list(ctx, this.opts() as { all?: boolean });
+        if (out.json) return out.data(r);
+        out.print((await import('./views/incident-view.js')).renderIncidentList(await out.ui(), r));
+      }).call(this);
+    });
+  incident
+    .command('show')
+    .description('an incident: its clock and timeline')
+    .argument('[id]', 'incident id (default: the most recent open one)')
+    .action(async function (this: Command, id?: string) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const r = m.show(ctx, id);
+        if (out.json) return out.data(r);
+        out.print((await import('./views/incident-view.js')).renderIncident(await out.ui(), r.incident, r.clock));
+      }).call(this);
+    });
+  incident
+    .command('note')
+    .description('add a note; --at backdates it (14:05), --kind finding|hypothesis|fix|action')
+    .argument('<args...>', '[id] "text"')
+    .option('--at <time>', 'when it happened: 14:05 (today) or an ISO time')
+    .option('--kind <kind>', 'note, finding, hypothesis, fix or action', 'note')
+    .option('--broadcast', 'this note is a status update for the team')
+    .action(async function (this: Command, args: string[]) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const [id, rest] = idAnd(args, 1);
+        const r = m.note(ctx, id, rest.join(' '), this.opts() as { at?: string; kind?: string; broadcast?: boolean });
+        if (out.json) return out.data(r);
+        out.print(`Noted on ${r.incident}${r.event!.type === 'note' && r.event!.happened_at ? ` (as of ${r.event!.happened_at})` : ''}.`);
+      }).call(this);
+    });
+  for (const [name, desc] of [
+    ['status', 'set the status: investigating, identified, mitigated, monitoring, resolved, closed'],
+    ['severity', 'raise or lower the severity (P0-P3)'],
+    ['owner', 'hand the incident to someone'],
+  ] as const) {
+    incident
+      .command(name)
+      .description(desc)
+      .argument('<args...>', `[id] ${name === 'status' ? 'STATUS' : name === 'severity' ? 'LEVEL' : 'NAME'}`)
+      .option('--reason <text>', 'why')
+      .action(async function (this: Command, args: string[]) {
+        await run(async (ctx, out) => {
+          const m = await import('./commands/incident.js');
+          const [id, rest] = idAnd(args, 1);
+          const value = rest.join(' ');
+          const reason = (this.opts() as { reason?: string }).reason;
+          const r = name === 'status' ? m.setStatus(ctx, id, m.parseStatus(value), reason) : name === 'severity' ? m.setSeverity(ctx, id, value, reason) : m.setOwner(ctx, id, value);
+          if (out.json) return out.data(r);
+          out.print(`${r.incident}: ${name} ${'from' in r && r.from ? `${r.from} → ` : ''}${value}${'changed' in r && !r.changed ? ' (unchanged)' : ''}`);
+        }).call(this);
+      });
+  }
+  incident
+    .command('close')
+    .description('close an incident (resolved and done)')
+    .argument('[id]', 'incident id')
+    .action(async function (this: Command, id?: string) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const r = m.setStatus(ctx, id, 'closed');
+        if (out.json) return out.data(r);
+        out.print(`${r.incident}: closed.`);
+      }).call(this);
+    });
+  incident
+    .command('attach')
+    .description('keep a copy of a log or export with the incident (size-capped and redacted)')
+    .argument('<args...>', '[id] FILE')
+    .action(async function (this: Command, args: string[]) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const [id, rest] = idAnd(args, 1);
+        const r = m.attach(ctx, id, rest.join(' '));
+        if (out.json) return out.data(r);
+        const e = r.event!;
+        out.print(`Attached to ${r.incident}: ${r.path}${e.type === 'attachment' && e.truncated ? ` (kept ${e.kept_bytes} of ${e.bytes} bytes: the head and the tail)` : ''}`);
+      }).call(this);
+    });
+
+  program
+    .command('status')
+    .description("an incident's clock: elapsed time, the step it should be in, the response deadline, who should own it, the next update")
+    .argument('[id]', 'incident id (default: the most recent open one)')
+    .action(async function (this: Command, id?: string) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const r = m.show(ctx, id);
+        if (out.json) return out.data({ incident: m.summary(r.incident), clock: r.clock });
+        out.print((await import('./views/incident-view.js')).renderClock(await out.ui(), r.incident, r.clock));
+        return r.clock.overdue.length ? EXIT.problem : EXIT.ok;
+      }).call(this);
+    });
+
+  program
+    .command('escalate')
+    .description('record an escalation to the next level, with its contacts and the trigger')
+    .argument('[id]', 'incident id (default: the most recent open one)')
+    .option('--trigger <text>', "the reason, from the manual's list (its text or number) or your own words")
+    .action(async function (this: Command, id?: string) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        let trigger = (this.opts() as { trigger?: string }).trigger;
+        if (!trigger) {
+          const o = m.escalateOptions(ctx, id);
+          if (!ctx.io.stdinIsTTY) throw new UsageError('--trigger is needed without a terminal', `one of: ${o.triggers.map((t, i) => `${i + 1}. ${t}`).join('; ')}`);
+          const { InteractiveOperator } = await import('./views/prompts.js');
+          const ui = await out.ui();
+          const op = new InteractiveOperator(ui, out.json ? ctx.io.stderr : ctx.io.stdout);
+          trigger = await op.select('Why escalate?', [...o.triggers.map((t) => ({ name: t, value: t })), { name: 'Something else (type it)', value: '' }]);
+          if (!trigger) trigger = await op.input('The trigger, in your words:');
+        }
+        const r = m.escalate(ctx, id, trigger);
+        if (out.json) return out.data(r);
+        out.print([`${r.incident}: escalated to level ${r.to_level}, ${r.title}, because: ${r.trigger}`, 'Reach now:', ...r.contacts.map((c) => `  ${c}`)].join('\n'));
+      }).call(this);
+    });
+
+  program
+    .command('postmortem')
+    .description("the manual's post-mortem template filled from the incident record")
+    .argument('[id]', 'incident id (default: the most recent open one)')
+    .option('-o, --output <file>', 'write it to this file')
+    .action(async function (this: Command, id?: string) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const o = (this.opts() as { output?: string }).output;
+        const r = m.postmortem(ctx, id, o);
+        if (out.json) return out.data(r);
+        if (r.file) out.print(`Wrote ${r.file}${r.required ? `; a ${r.severity} post-mortem is due ${r.due_at ? `by ${r.due_at.slice(0, 16).replace('T', ' ')} UTC` : 'within 72h of resolution'}` : ''}.`);
+        else out.print(r.markdown);
+      }).call(this);
+    });
+
   return { program, result };
 }
 

@@ -315,6 +315,11 @@ export const Config = z
     $schema: z.string().optional(),
     runbooks: z.array(z.string()).optional().describe('Folders of team runbooks, relative to this file'),
     strict: z.boolean().optional().describe('A broken runbook is fatal, as in irm validate'),
+    state_dir: z.string().optional().describe('Where incident records are kept, relative to this file (IRM_HOME overrides it)'),
+    recent_changes: z
+      .strictObject({ title: z.string().optional(), run: z.string().min(1), timeout: Duration.optional() })
+      .optional()
+      .describe('A read command that lists recent deploys and changes, run among the quick health checks of irm triage'),
     variables: z.record(varName, z.union([z.string(), z.number(), z.boolean()])).optional(),
     contacts: z
       .strictObject({

@@ -1,7 +1,8 @@
 // The one module that prompts. It asks only on a terminal; the engine sees it as an Operator.
-import { expand, input, select } from '@inquirer/prompts';
+import { checkbox, expand, input as inputPrompt, select } from '@inquirer/prompts';
 import type { Writable } from 'node:stream';
 import type { ConfirmRequest, Decision, Operator } from '../engine/engine.js';
+import type { Choice, TriageAsk } from '../incident/triage.js';
 import type { ResolvedVariable } from '../load/variables.js';
 import type { Question } from '../model/schema.js';
 import { InterruptedError } from '../errors.js';
@@ -11,13 +12,13 @@ function cancelled(e: unknown): boolean {
   return (e as Error)?.name === 'ExitPromptError' || (e as Error)?.name === 'AbortPromptError';
 }
 
-export class InteractiveOperator implements Operator {
+export class InteractiveOperator implements Operator, TriageAsk {
   readonly interactive = true;
 
-  constructor(private readonly ui: UI, private readonly output: Writable, private readonly input: NodeJS.ReadableStream = process.stdin) {}
+  constructor(private readonly ui: UI, private readonly output: Writable, private readonly stdin: NodeJS.ReadableStream = process.stdin) {}
 
   private get context() {
-    return { output: this.output, input: this.input, clearPromptOnDone: false };
+    return { output: this.output, input: this.stdin, clearPromptOnDone: false };
   }
 
   private async ask<T>(p: () => Promise<T>): Promise<T> {
@@ -48,7 +49,7 @@ export class InteractiveOperator implements Operator {
     if (req.risk === 'destructive') {
       const word = req.confirmWord ?? req.runbookId;
       const typed = await this.ask(() =>
-        input({ message: `${c.red.bold('Destructive.')} Type ${c.bold(word)} to run it, or press Enter to skip:` }, this.context)
+        inputPrompt({ message: `${c.red.bold('Destructive.')} Type ${c.bold(word)} to run it, or press Enter to skip:` }, this.context)
       );
       if (typed.trim() === word) return 'run';
       this.output.write(`  ${c.dim(typed.trim() ? `"${typed.trim()}" is not "${word}": skipped` : 'skipped')}\n`);
@@ -66,9 +67,21 @@ export class InteractiveOperator implements Operator {
     return this.ask(() => expand({ message, default: 'y', choices }, this.context));
   }
 
+  select<T>(message: string, choices: Choice<T>[], fallback?: T): Promise<T> {
+    return this.ask(() => select<T>({ message, choices, ...(fallback !== undefined ? { default: fallback } : {}), pageSize: 12 }, this.context));
+  }
+
+  checkbox<T>(message: string, choices: Choice<T>[]): Promise<T[]> {
+    return this.ask(() => checkbox<T>({ message, choices, pageSize: 15 }, this.context));
+  }
+
+  input(message: string, fallback?: string): Promise<string> {
+    return this.ask(() => inputPrompt({ message, ...(fallback ? { default: fallback } : {}) }, this.context));
+  }
+
   async variable(v: ResolvedVariable, usedBy: string): Promise<string | undefined> {
     const value = await this.ask(() =>
-      input({ message: `${v.name} (${v.declaration.description}), needed by "${usedBy}":` }, this.context)
+      inputPrompt({ message: `${v.name} (${v.declaration.description}), needed by "${usedBy}":` }, this.context)
     );
     return value.trim() === '' ? undefined : value.trim();
   }

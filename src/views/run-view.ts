@@ -63,6 +63,7 @@ export class RunView {
   private started = 0;
   private streamed = false;
   private streaming = false;
+  private atLineStart = true;
   private planned = false;
 
   constructor(private readonly o: RunViewOptions) {}
@@ -120,11 +121,19 @@ export class RunView {
         // Only a following command (logs -f) prints as it goes; others show folded output when done.
         if (this.streaming) {
           this.streamed = true;
-          this.o.out.write(e.chunk.replace(/^/gm, '    │ '));
+          let text = '';
+          for (const ch of e.chunk) {
+            if (this.atLineStart && ch !== '\n') text += '    │ ';
+            text += ch;
+            this.atLineStart = ch === '\n';
+          }
+          this.o.out.write(text);
         }
         break;
       case 'check-end':
         this.stopSpinner();
+        if (this.streamed && !this.atLineStart) this.o.out.write('\n');
+        this.atLineStart = true;
         this.checkEnd(e.outcome);
         break;
       case 'cause-end':
