@@ -386,8 +386,8 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .option('--until <step>', 'stop after this step (1-5)', (v) => Number(v))
   ).action(triageAction(true));
 
-  /** "[id] text": one argument is the text, for the most recent open incident. */
-  const idAnd = (args: string[], n: number): [string | undefined, string[]] => (args.length > n ? [args[0], args.slice(1)] : [undefined, args]);
+  /** "[id] text...": the first word is an id when it looks like one (inc-...); the rest is the text. */
+  const idAnd = (args: string[], n: number): [string | undefined, string[]] => (args.length > n && /^inc-/.test(args[0]!) ? [args[0], args.slice(1)] : [undefined, args]);
   const incident = program.command('incident').description('the incident records: list, show, note, status, severity, owner, close, attach');
   incident
     .command('list')

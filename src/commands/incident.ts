@@ -45,8 +45,8 @@ export function incidentStore(ctx: Context): IncidentStore {
 }
 
 /** Warn once about unreadable lines of a record; the readable events are used. */
-function load(ctx: Context, store: IncidentStore, id?: string): Incident {
-  const resolved = store.resolve(id);
+function load(ctx: Context, store: IncidentStore, id?: string, anyStatus = false): Incident {
+  const resolved = store.resolve(id, anyStatus);
   const { incident, damage } = store.load(resolved);
   for (const d of damage) ctx.io.stderr.write(`irm: warning: ${resolved}.jsonl:${d.line}: ${d.message}\n`);
   return incident;
@@ -77,7 +77,7 @@ export function list(ctx: Context, opts: { all?: boolean } = {}) {
 
 export function show(ctx: Context, id?: string): { incident: Incident; clock: ClockReport } {
   const store = incidentStore(ctx);
-  const incident = load(ctx, store, id);
+  const incident = load(ctx, store, id, true);
   return { incident, clock: clock(incident, ctx.catalog().manual, nowOf(ctx.io.env)()) };
 }
 
@@ -122,7 +122,8 @@ export function parseStatus(s: string): Status {
 
 export function setStatus(ctx: Context, id: string | undefined, to: Status, reason?: string) {
   const store = incidentStore(ctx);
-  const inc = load(ctx, store, id);
+  // Closing (or reopening) the last incident works on a resolved one too.
+  const inc = load(ctx, store, id, true);
   if (inc.status === to) return { incident: inc.id, changed: false, status: to };
   const e: NewEvent = { type: 'status', from: inc.status, to };
   if (reason) e.reason = reason;
@@ -230,7 +231,7 @@ export function escalate(ctx: Context, id: string | undefined, trigger: string) 
 
 export function postmortem(ctx: Context, id: string | undefined, out?: string) {
   const store = incidentStore(ctx);
-  const inc = load(ctx, store, id);
+  const inc = load(ctx, store, id, true);
   const manual = ctx.catalog().manual;
   const now = nowOf(ctx.io.env)();
   const markdown = renderPostmortem(inc, manual, now);

@@ -139,8 +139,11 @@ export class IncidentStore {
     return out;
   }
 
-  /** An incident by id (or a unique prefix); without one, the most recently detected open incident. */
-  resolve(id?: string): string {
+  /**
+   * An incident by id (or a unique prefix); without one, the most recently detected open incident, or, where
+   * `anyStatus` allows (reading it, closing it, its post-mortem), the most recent of all when none is open.
+   */
+  resolve(id?: string, anyStatus = false): string {
     const ids = this.ids();
     if (id) {
       if (ids.includes(id)) return id;
@@ -149,11 +152,10 @@ export class IncidentStore {
       const c = closest(id, ids);
       throw new NotFoundError(`no incident "${id}"`, matches.length > 1 ? `several match: ${matches.join(', ')}` : c ? `did you mean "${c}"?` : 'irm incident list shows them');
     }
-    const open = this.all()
+    const byDetection = this.all()
       .map((x) => x.incident)
-      .filter(isOpen)
       .sort((a, b) => a.detected_at.localeCompare(b.detected_at) || a.id.localeCompare(b.id));
-    const latest = open[open.length - 1];
+    const latest = byDetection.filter(isOpen).at(-1) ?? (anyStatus ? byDetection.at(-1) : undefined);
     if (!latest) throw new NotFoundError('no open incident', 'start one with irm triage, or name one (irm incident list)');
     return latest.id;
   }
