@@ -48,6 +48,8 @@ export interface Mode {
   dryRun: boolean;
   /** --fix: without a terminal, also run the confirmed causes' solution commands (within what --allow permits). */
   fix: boolean;
+  /** Diagnose only: the fixes are offered elsewhere (triage's resolution step). */
+  noFixes?: boolean;
   /** --wait-healthy: re-run failing checks until they pass or this much time is up. */
   waitHealthyMs?: number;
   windowMs?: number;
@@ -610,7 +612,7 @@ function planSolutions(ctx: EngineContext, runbook: Runbook): void {
 }
 
 async function offerSolutions(ctx: EngineContext, runbook: Runbook, diagnosis: Diagnosis, state: WalkState): Promise<void> {
-  if (!ctx.operator.interactive && !ctx.mode.fix) return;
+  if (ctx.mode.noFixes || (!ctx.operator.interactive && !ctx.mode.fix)) return;
   for (const result of diagnosis.causes.filter((c) => c.status === 'confirmed')) {
     const cause = runbook.causes.find((c) => c.id === result.id)!;
     for (const [i, s] of cause.solution.entries()) {

@@ -292,6 +292,8 @@ async function investigate(ctx: Context, inc: Incident, opts: TriageOptions, io:
   io.say(`Runbook: ${chosen}`, 'dim');
   const entry = ctx.runbook(chosen);
   const s = session(ctx, entry.runbook, opts, io.operator, recorder(store, inc.id, chosen, io.emit), io.interrupts);
+  // The fixes come in step 4, after the findings and the hypothesis are on the record.
+  s.engine.mode = { ...s.engine.mode, noFixes: true };
   const d = await diagnose(entry.runbook, s.engine);
   if (io.operator.interactive && !io.interrupts.quit) {
     const finding = (await io.ask.input('Findings to record (enter to skip):')).trim();

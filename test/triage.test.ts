@@ -1,0 +1,152 @@
+// irm triage end to end: scripted through step 3, and through a real pseudo-terminal from triage to post-mortem.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { irm, tree } from './helpers.js';
+import { Pty } from './pty.js';
+
+/** A runbook whose checks look at a real file: the flag must say ok. */
+const LAB = `
+id: lab
+title: Flag problems
+summary: The flag file is wrong.
+severity: P1
+symptoms: [The flag is wrong]
+variables:
+  flag_file: { description: The flag, type: path, default: flag }
+causes:
+  - id: flag-bad
+    title: The flag says something else
+    explanation: The flag must say ok.
+    checks:
+      - id: flag-ok
+        title: The flag says ok
+        run: cat \${{ flag_file }} 2>&1
+        expect: [{ contains: ok }]
+    solution:
+      - text: Write ok into the flag.
+      - title: Write the flag
+        run: echo ok > \${{ flag_file }}
+        risk: change
+        impact: Overwrites the flag file.
+`;
+
+function setup() {
+  // The bot's own API is not running here: the quick health checks find that, and say so, quickly.
+  const dir = tree({
+    'lab/lab.yaml': LAB,
+    flag: 'bad\n',
+    'irm.yaml': 'runbooks: [lab]\nvariables:\n  deployment: host\n  api_port: 1\n  log_dir: logs\n',
+    'logs/app.log': 'INFO started\nERROR flag is bad\n',
+  });
+  return { dir, env: { IRM_HOME: join(dir, 'state'), USER: 'dana' } };
+}
+
+describe('irm triage without a terminal', () => {
+  it('runs steps 1-3 from the flags, records every command and the diagnosis, then stops for resume', () => {
+    const { dir, env } = setup();
+    const r = irm(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--yes', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    const res = r.json();
+    expect(res).toMatchObject({ title: '[P1] The flag is wrong', severity: 'P1', status: 'identified', step: 4, confirmed: [{ runbook: 'lab', cause: 'flag-bad' }] });
+    expect(res.stopped).toContain(`continue with irm resume ${res.incident}`);
+    expect(r.stderr).toContain('Step 2: Initial Response');
+    expect(r.stderr).toContain('Runbook: lab');
+    const inc = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    const types = inc.events.map((e: { type: string }) => e.type);
+    expect(types.slice(0, 2)).toEqual(['created', 'step']);
+    expect(types).toContain('notification');
+    const flag = inc.events.find((e: { type: string; check?: string }) => e.type === 'command' && e.check === 'flag-ok');
+    expect(flag).toMatchObject({ runbook: 'lab', verdict: 'problem', command: 'cat flag 2>&1', exit_code: 0, excerpt: 'bad\n' });
+    const health = inc.events.find((e: { type: string; check?: string }) => e.type === 'command' && e.check === 'health');
+    expect(health).toMatchObject({ verdict: 'problem', exit_code: 7 });
+    expect(inc.events.find((e: { type: string }) => e.type === 'diagnosis')).toMatchObject({ runbook: 'lab', confirmed: ['flag-bad'] });
+    expect(inc.steps.map((s: { step: number; completed_at?: string }) => [s.step, !!s.completed_at])).toEqual([[1, true], [2, true], [3, true]]);
+  });
+
+  it('needs a severity and a description, or says how to give them', () => {
+    const { dir, env } = setup();
+    const r = irm(['triage'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('without a terminal, triage needs --severity and --title or --symptom');
+  });
+});
+
+describe('irm triage on a terminal', () => {
+  it('walks the five steps with real checks, from triage to resolution, then the post-mortem', async () => {
+    const { dir, env } = setup();
+    const pty = new Pty(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--title', 'Flag is wrong in prod', '--yes'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    try {
+      await pty.expect('How was it detected?');
+      await pty.type('\u001b[B\r'); // a user report
+      await pty.expect('Incident inc-');
+      await pty.expect('Step 2: Initial Response');
+      await pty.expect('Quick health checks:');
+      await pty.expect('Step 3: Investigation and Diagnosis', 30_000);
+      await pty.expect('Which runbook?');
+      await pty.type('\r'); // the best match: lab
+      await pty.expect('✖ problem found');
+      await pty.expect('Findings to record');
+      await pty.type('the flag says bad\r');
+      await pty.expect('Your hypothesis of the root cause');
+      await pty.type('\r'); // the proposed one: the confirmed cause
+      await pty.expect('Step 4: Resolution');
+      await pty.expect('Which fix did you apply, or shall irm run?');
+      await pty.type('\u001b[B\r'); // "Write the flag"
+      await pty.expect('impact: Overwrites the flag file.');
+      await pty.expect('Run this change?');
+      await pty.type('y\r');
+      await pty.expect('✔ done');
+      await pty.expect('Which fix did you apply, or shall irm run?');
+      await pty.type('\u001b[A\r'); // up from the top: the last choice, "Nothing more: verify now"
+      await pty.expect('Every check that found a problem is healthy now.');
+      await pty.expect('Step 5: Recovery and Verification');
+      await pty.expect('All 1 checks healthy.');
+      await pty.expect('Status: resolved.');
+      await pty.expect('A P1 needs a post-mortem within 72h');
+      expect(await pty.exited).toBe(1);
+    } finally {
+      pty.kill();
+    }
+    expect(readFileSync(join(dir, 'flag'), 'utf8')).toBe('ok\n');
+    const inc = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    expect(inc).toMatchObject({ status: 'resolved', detected_by: 'user', title: '[P1] Flag is wrong in prod' });
+    expect(inc.steps.every((s: { completed_at?: string }) => s.completed_at)).toBe(true);
+    const pm = irm(['postmortem', '-o', 'pm.md'], { cwd: dir, env });
+    expect(pm.code).toBe(0);
+    const md = readFileSync(join(dir, 'pm.md'), 'utf8');
+    expect(md).toContain('# Post-Mortem: [P1] Flag is wrong in prod');
+    expect(md).toContain('- The flag says something else (runbook lab, cause flag-bad), confirmed by irm\'s checks.');
+    expect(md).toContain('- Finding: the flag says bad');
+    expect(md).toMatch(/## Resolution\n- Write the flag \(ran: echo ok > flag\)/);
+    expect(md).toMatch(/- \d\d:\d\d - Check "The flag says ok": problem/);
+    expect(md).toMatch(/- \d\d:\d\d - Status: resolved/);
+    for (const s of ['Detection and Assessment', 'Initial Response', 'Investigation and Diagnosis', 'Resolution', 'Recovery and Verification']) expect(md).toMatch(new RegExp(`    ${s} :done, s\\d`));
+  }, 90_000);
+
+  it('leaving mid-way and coming back: irm resume continues at the step it stopped', async () => {
+    const { dir, env } = setup();
+    const first = irm(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--yes', '--until', '3', '--json'], { cwd: dir, env });
+    const id = first.json().incident;
+    writeFileSync(join(dir, 'flag'), 'ok\n'); // someone fixed it by hand meanwhile
+    const pty = new Pty(['resume', '--yes'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    try {
+      await pty.expect('Step 4: Resolution');
+      await pty.expect('Which fix did you apply, or shall irm run?');
+      await pty.type('\u001b[A\u001b[A\r'); // "Something else (type it)"
+      await pty.expect('What was done:');
+      await pty.type('fixed the flag by hand\r');
+      await pty.expect('Which fix did you apply, or shall irm run?');
+      await pty.type('\u001b[A\r');
+      await pty.expect('Step 5: Recovery and Verification');
+      await pty.expect('Status: resolved.');
+      expect(await pty.exited).toBe(0);
+    } finally {
+      pty.kill();
+    }
+    expect(pty.screen).not.toContain('Step 1:');
+    const inc = irm(['incident', 'show', id, '--json'], { cwd: dir, env }).json().incident;
+    expect(inc.events.filter((e: { type: string; kind?: string }) => e.type === 'note' && e.kind === 'fix').map((e: { text: string }) => e.text)).toEqual(['fixed the flag by hand']);
+    expect(inc.status).toBe('resolved');
+  }, 90_000);
+});
