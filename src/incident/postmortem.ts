@@ -30,7 +30,7 @@ export function describeEvent(e: TimelineEvent): string | undefined {
     case 'note':
       return `${e.kind === 'note' ? 'Note' : e.kind[0]!.toUpperCase() + e.kind.slice(1)}: ${e.text}${e.happened_at ? ` (noted at ${hhmm(e.at)})` : ''}`;
     case 'command':
-      if (e.kind === 'check' && (e.verdict === 'healthy' || e.verdict === 'skipped' || e.verdict === 'not-applicable')) return undefined;
+      if (e.verdict === 'not-applicable' || (e.kind === 'check' && (e.verdict === 'healthy' || e.verdict === 'skipped'))) return undefined;
       return `${e.kind === 'solution' ? 'Fix' : e.kind === 'quick' ? 'Ran' : 'Check'} "${e.title}": ${e.verdict}`;
     case 'diagnosis':
       return `Diagnosis (${e.runbook}): ${e.confirmed.length ? `confirmed ${e.causes.filter((c) => c.status === 'confirmed').map((c) => c.title).join(', ')}` : 'no cause confirmed'}`;

@@ -185,7 +185,8 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
   try {
     for (let step = currentStep(inc); step <= 5 && !stopped; step = currentStep(inc)) {
       if (step > stopAt) {
-        stopped = `stopped before step ${step} (${STEP_TITLES[step]})${interactive ? '' : ': it needs a terminal'}; continue with irm resume ${id}`;
+        const why = opts.until !== undefined ? ` (--until ${opts.until})` : interactive ? '' : ': it needs a terminal';
+        stopped = `stopped before step ${step} (${STEP_TITLES[step]})${why}; continue with irm resume ${id}`;
         break;
       }
       begin(step);

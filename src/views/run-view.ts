@@ -102,7 +102,7 @@ export class RunView {
         break;
       case 'check-ready':
         this.write(`  ${ui.risk(e.risk)} ${e.kind === 'solution' ? 'Fix: ' : ''}${e.title}`);
-        this.write(`    ${c.dim('$')} ${e.command}`);
+        this.write(`    ${c.dim('$')} ${e.command.replace(/\n/g, '\n      ')}`);
         if (e.impact) this.write(`    ${c.yellow('impact:')} ${e.impact}`);
         break;
       case 'check-start':
