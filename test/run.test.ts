@@ -203,6 +203,18 @@ describe('irm run', () => {
     expect(existsSync(pwned)).toBe(false);
   });
 
+  it('variables are also exported to the command as IRM_VAR_<NAME>, in shell and argv forms', () => {
+    const rb = LAB.replace('id: lab', 'id: envs').replace("run: printf '%s\\n' \${{ word }}", 'run: printf "%s\\n" "$IRM_VAR_WORD"');
+    const argv = rb.replace('id: envs', 'id: envs-argv').replace('run: printf "%s\\n" "$IRM_VAR_WORD"', 'argv: [printenv, IRM_VAR_WORD]');
+    expect(rb).toContain('"$IRM_VAR_WORD"');
+    expect(argv).toContain('argv: [printenv, IRM_VAR_WORD]');
+    const dir = tree({ 'lab/a.yaml': rb, 'lab/b.yaml': argv });
+    for (const id of ['envs', 'envs-argv']) {
+      const r = run(dir, ['run', id, '--yes', '--json', '--set', "word=it's a $(test)"]);
+      expect(r.json().checks.find((c: { id: string }) => c.id === 'word-echo').output.excerpt, id).toBe("it's a $(test)\n");
+    }
+  });
+
   it('a variable without a value is exit 2, naming it and how to set it', () => {
     const dir = tree({ 'lab/v.yaml': LAB.replace('default: flag', 'example: flag').replace('id: lab', 'id: needs-var') });
     const r = run(dir, ['run', 'needs-var', '--yes']);
