@@ -64,6 +64,16 @@ describe('irm triage without a terminal', () => {
     expect(inc.steps.map((s: { step: number; completed_at?: string }) => [s.step, !!s.completed_at])).toEqual([[1, true], [2, true], [3, true]]);
   });
 
+  it('the quick health checks include recent deploys where irm.yaml says how to see them', () => {
+    const { dir, env } = setup();
+    writeFileSync(join(dir, 'irm.yaml'), readFileSync(join(dir, 'irm.yaml'), 'utf8') + 'recent_changes:\n  title: Deploys of the last day\n  run: echo "deploy 4411 at 14:01"\n');
+    const r = irm(['triage', '--severity', 'P2', '--symptom', 'The flag is wrong', '--yes', '--until', '2', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    const inc = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    expect(inc.events.find((e: { check?: string }) => e.check === 'recent-changes')).toMatchObject({ title: 'Deploys of the last day', verdict: 'healthy', excerpt: 'deploy 4411 at 14:01\n', command: 'echo "deploy 4411 at 14:01"' });
+    expect(inc.status).toBe('investigating');
+  });
+
   it('needs a severity and a description, or says how to give them', () => {
     const { dir, env } = setup();
     const r = irm(['triage'], { cwd: dir, env });
