@@ -320,7 +320,7 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
   const unavailable = (r.check?.unavailable_if ?? []).map((e) => evaluate(e, result, (x) => expandSafe(ctx, x) ?? x)).find((x) => x.ok);
   if (unavailable) {
     outcome.verdict = 'error';
-    outcome.error = { kind: 'unavailable', message: ctx.redact(`${unavailable.wanted}: ${unavailable.got}`), ...(r.check?.hint ? { hint: r.check.hint } : {}) };
+    outcome.error = { kind: 'unavailable', message: ctx.redact(`${unavailable.wanted}: ${unavailable.got}`), ...(r.check?.hint ? { hint: ctx.redact(expandSafe(ctx, r.check.hint) ?? r.check.hint) } : {}) };
     return;
   }
   if (result.windowEnded) {

@@ -41,7 +41,8 @@ export function couldNotRun(r: RunResult): CouldNotRun | undefined {
     return { kind: 'docker-unavailable', message: 'docker daemon unreachable', hint: 'is docker running here? For a deployment without docker, set deployment: host in irm.yaml' };
   }
   if (r.exitCode === 127) {
-    const m = r.stderr.match(/(?:^|\n)(?:bash|sh)(?:: line \d+)?: ([^:\n]+): (?:command )?not found/);
+    // Inside a shell function run from $(...), bash names the source "environment" instead of "bash".
+    const m = r.stderr.match(/(?:^|\n)(?:bash|sh|environment)(?:: line \d+)?: ([^:\n]+): (?:command )?not found/);
     const tool = m?.[1]?.trim() ?? 'a command';
     return { kind: 'missing-command', message: `command not found: ${tool}`, hint: TOOL_HINTS[tool] };
   }

@@ -70,6 +70,8 @@ describe('logging', () => {
     const size = r.report.checks.find((c) => c.id === 'log-size')!;
     expect(size).toMatchObject({ verdict: 'error', error: { kind: 'unavailable' } });
     expect(size.error!.message).toContain('no log directory logs');
+    // The hint with its variables filled in (before this issue, "could not run" hints showed the raw placeholders).
+    expect(size.error!.hint).toBe('These files are larger than 100 MB; rotate them, and check that logrotate runs.');
     expect(r.report.diagnosis.causes.find((c) => c.id === 'log-too-large')!.status).toBe('unknown');
     // With no log at all, the log is not being written: that cause is confirmed.
     expect(r.report.diagnosis.confirmed).toContain('logs-not-written');

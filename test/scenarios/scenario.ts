@@ -92,6 +92,8 @@ export class Scenario {
   apiPort = 0;
   outsidePort = 0;
   bot?: Child;
+  /** Extra environment for irm (e.g. a PATH without docker). */
+  irmEnv: Record<string, string> = {};
   private extra: Child[] = [];
   private env: Record<string, string | null> = {};
   private vars: Record<string, string | number> = {};
@@ -215,7 +217,7 @@ export class Scenario {
 
   irm(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: cleanEnv({ HOME: this.home, XDG_CONFIG_HOME: join(this.home, '.config'), XDG_STATE_HOME: join(this.home, '.state') }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: cleanEnv({ HOME: this.home, XDG_CONFIG_HOME: join(this.home, '.config'), XDG_STATE_HOME: join(this.home, '.state'), ...this.irmEnv }), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
