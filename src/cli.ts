@@ -1,7 +1,9 @@
 // The command line: commander wiring only. Each command's module is imported when that command runs.
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Context, type GlobalOptions, type IO } from './context.js';
+import { PACKAGE_DIR } from './load/catalog.js';
 import { EXIT, EXIT_CODE_TABLE, IrmError, RunbookError } from './errors.js';
 import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
 import { decideColor } from './views/color.js';
@@ -10,8 +12,7 @@ import type { EngineEvent, Operator } from './engine/engine.js';
 import type { RunOptions } from './commands/run.js';
 import { UsageError } from './errors.js';
 
-const require = createRequire(import.meta.url);
-const VERSION: string = (require('../package.json') as { version: string }).version;
+const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 type Action = (ctx: Context, out: Output) => Promise<number | void> | number | void;
 
@@ -424,7 +425,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       await run(async (ctx, out) => {
         const m = await import('./commands/incident.js');
         const [id, rest] = idAnd(args, 1);
-        const r = m.note(ctx, id, rest.join(' '), this.opts() as { at?: string; kind?: string; broadcast?: boolean });
+        const r = await m.note(ctx, id, rest.join(' '), this.opts() as { at?: string; kind?: string; broadcast?: boolean });
         if (out.json) return out.data(r);
         out.print(`Noted on ${r.incident}${r.event!.type === 'note' && r.event!.happened_at ? ` (as of ${r.event!.happened_at})` : ''}.`);
       }).call(this);
@@ -445,7 +446,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
           const [id, rest] = idAnd(args, 1);
           const value = rest.join(' ');
           const reason = (this.opts() as { reason?: string }).reason;
-          const r = name === 'status' ? m.setStatus(ctx, id, m.parseStatus(value), reason) : name === 'severity' ? m.setSeverity(ctx, id, value, reason) : m.setOwner(ctx, id, value);
+          const r = name === 'status' ? await m.setStatus(ctx, id, m.parseStatus(value), reason) : name === 'severity' ? await m.setSeverity(ctx, id, value, reason) : m.setOwner(ctx, id, value);
           if (out.json) return out.data(r);
           out.print(`${r.incident}: ${name} ${'from' in r && r.from ? `${r.from} → ` : ''}${value}${'changed' in r && !r.changed ? ' (unchanged)' : ''}`);
         }).call(this);
@@ -458,7 +459,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .action(async function (this: Command, id?: string) {
       await run(async (ctx, out) => {
         const m = await import('./commands/incident.js');
-        const r = m.setStatus(ctx, id, 'closed');
+        const r = await m.setStatus(ctx, id, 'closed');
         if (out.json) return out.data(r);
         out.print(`${r.incident}: closed.`);
       }).call(this);
@@ -510,7 +511,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
           trigger = await op.select('Why escalate?', [...o.triggers.map((t) => ({ name: t, value: t })), { name: 'Something else (type it)', value: '' }]);
           if (!trigger) trigger = await op.input('The trigger, in your words:');
         }
-        const r = m.escalate(ctx, id, trigger);
+        const r = await m.escalate(ctx, id, trigger);
         if (out.json) return out.data(r);
         out.print([`${r.incident}: escalated to level ${r.to_level}, ${r.title}, because: ${r.trigger}`, 'Reach now:', ...r.contacts.map((c) => `  ${c}`)].join('\n'));
       }).call(this);

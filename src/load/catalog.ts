@@ -1,16 +1,33 @@
 // Finds and loads the manual, the built-in and team runbooks and irm.yaml into one validated catalog.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+//
+// Parsing YAML with positions and validating it with the schema is the slow half of starting up (the yaml and zod
+// libraries alone take longer to load than Node itself), so the built irm avoids it wherever the answer is known:
+// - the built-in runbooks come compiled: the build validates runbooks/*.yaml (a bad one fails the build) and writes
+//   the result to runbooks.json beside the bundled code; it is used only while runbooks/ holds exactly the text it was
+//   compiled from, and otherwise the YAML is read as it is;
+// - a team file's result (its data and its diagnostics) is cached under $XDG_CACHE_HOME/irm with the file's text, the
+//   manual it was checked against and the build of irm that checked it, and used only while all three are the same.
+// Both compare the text itself rather than a hash of it: no hash to trust, and no crypto module to load.
+// Code run from the sources (the tests) has no runbooks.json beside it, so it parses everything.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Config, Manual, Runbook, type Config as ConfigT, type Manual as ManualT, type Runbook as RunbookT } from '../model/schema.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { Config as ConfigT, Manual as ManualT, Runbook as RunbookT } from '../model/schema.js';
 import { RunbookError, UsageError } from '../errors.js';
-import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { parseYamlFile, type SourceFile } from './source.js';
-import { lintConfig, lintManual, lintRunbook, schemaDiagnostics } from './validate.js';
+import type { Diagnostic } from './diagnostics.js';
+import { loadConfigFile, loadFile, readSource } from './files.js';
+import type { SourceFile } from './source.js';
 
+export { loadConfigFile, loadFile } from './files.js';
+
+/** The package's folder: this file is two levels down in the sources (src/load) and in every build (dist/load, dist/bundle). */
+export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const BUILTIN_DIR = fileURLToPath(new URL('../../runbooks/', import.meta.url));
 export const CONFIG_NAMES = ['irm.yaml', 'irm.yml'];
+/** The compiled built-in runbooks, beside the bundled code that was built with them. */
+export const COMPILED_FILE = fileURLToPath(new URL('./runbooks.json', import.meta.url));
 
 export type Origin = 'built-in' | 'irm.yaml' | 'IRM_RUNBOOKS' | '--runbooks';
 
@@ -52,6 +69,15 @@ export interface LoadOptions {
   builtinDir?: string;
 }
 
+export interface FileResult {
+  file: string;
+  kind: 'runbook' | 'manual' | 'unknown';
+  runbook?: RunbookT;
+  manual?: ManualT;
+  source: SourceFile;
+  diagnostics: Diagnostic[];
+}
+
 /** irm.yaml: --config, IRM_CONFIG, then the working directory and its parents, then the XDG config dir. */
 export function findConfig(opts: LoadOptions): string | undefined {
   const explicit = opts.configFile ?? opts.env.IRM_CONFIG;
@@ -88,62 +114,199 @@ export function yamlFiles(path: string): string[] {
     .map((f) => join(path, f));
 }
 
-export interface FileResult {
-  file: string;
-  kind: 'runbook' | 'manual' | 'unknown';
-  runbook?: RunbookT;
-  manual?: ManualT;
-  source: SourceFile;
-  diagnostics: Diagnostic[];
-}
-
-/** Parse and validate one runbook or manual file, its diagnostics in file order. Never throws for what the file holds. */
-export function loadFile(file: string, shared: ManualT | undefined, display = file): FileResult {
-  const r = loadFileUnsorted(file, shared, display);
-  r.diagnostics = sortDiagnostics(r.diagnostics);
-  return r;
-}
-
-function loadFileUnsorted(file: string, shared: ManualT | undefined, display: string): FileResult {
-  const parsed = parseYamlFile(file);
-  const src = parsed.source;
-  (src as { path: string }).path = display;
-  for (const d of parsed.diagnostics) d.file = display;
-  if (parsed.diagnostics.length) return { file, kind: 'unknown', source: src, diagnostics: parsed.diagnostics };
-  const data = parsed.data;
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { file, kind: 'unknown', source: src, diagnostics: [src.at([], `expected a mapping (id: ..., title: ..., causes: ...), got ${Array.isArray(data) ? 'a list' : typeof data === 'string' ? 'text' : String(data)}`)] };
-  }
-  const kind = (data as { kind?: unknown }).kind;
-  if (kind === 'manual') {
-    const r = Manual.safeParse(data);
-    if (!r.success) return { file, kind: 'manual', source: src, diagnostics: schemaDiagnostics(Manual, r.error.issues, data, src) };
-    return { file, kind: 'manual', manual: r.data, source: src, diagnostics: lintManual(r.data, src) };
-  }
-  if (kind !== undefined && kind !== 'runbook') {
-    return { file, kind: 'unknown', source: src, diagnostics: [src.at(['kind'], `unknown kind "${String(kind)}"`, 'kind is "runbook" (the default) or "manual"')] };
-  }
-  const r = Runbook.safeParse(data);
-  if (!r.success) return { file, kind: 'runbook', source: src, diagnostics: schemaDiagnostics(Runbook, r.error.issues, data, src) };
-  const diagnostics = lintRunbook(r.data, { src, sharedVariables: shared?.variables ?? {} });
-  return { file, kind: 'runbook', runbook: r.data, source: src, diagnostics };
-}
-
-export function loadConfigFile(file: string, manual: ManualT | undefined, display = file): { loaded?: LoadedConfig; diagnostics: Diagnostic[] } {
-  const parsed = parseYamlFile(file);
-  (parsed.source as { path: string }).path = display;
-  for (const d of parsed.diagnostics) d.file = display;
-  if (parsed.diagnostics.length) return { diagnostics: parsed.diagnostics };
-  const data = parsed.data ?? {};
-  if (typeof data !== 'object' || Array.isArray(data)) return { diagnostics: [parsed.source.at([], 'irm.yaml must be a mapping (runbooks:, variables:, contacts:, channels:)')] };
-  const r = Config.safeParse(data);
-  if (!r.success) return { diagnostics: schemaDiagnostics(Config, r.error.issues, data, parsed.source) };
-  return { loaded: { file, config: r.data, source: parsed.source }, diagnostics: lintConfig(r.data, parsed.source, manual) };
-}
-
 export function displayPath(file: string, cwd: string): string {
   const rel = relative(cwd, file);
   return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
+}
+
+// ---- the compiled built-ins and the cache of team files -------------------------------------------------
+
+/** What the build writes to runbooks.json (src/tools/build.ts). */
+export interface Compiled {
+  format: typeof COMPILED_FORMAT;
+  /** Which build of the loader validated these, and with which manual: a cached team file checked by another is not used. */
+  build: string;
+  files: CompiledFile[];
+}
+
+export interface CompiledFile {
+  /** The file's name in runbooks/. */
+  name: string;
+  /** Its text, compiled from. */
+  text: string;
+  kind: FileResult['kind'];
+  runbook?: RunbookT;
+  manual?: ManualT;
+  diagnostics: Diagnostic[];
+}
+
+export const COMPILED_FORMAT = 1;
+
+/** A short name for a cache slot (FNV-1a, twice): a collision only shares a slot, whose entry says whose it is. */
+function slotName(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Positions in a file whose data came compiled or cached: its YAML is parsed only if a diagnostic needs a position. */
+class DeferredSource implements SourceFile {
+  private parsed?: SourceFile;
+  constructor(public path: string, private readonly file: string, private readonly bytes: Buffer) {}
+  private get real(): SourceFile {
+    return (this.parsed ??= readSource(this.file, this.path, this.bytes));
+  }
+  get text() {
+    return this.real.text;
+  }
+  get doc() {
+    return this.real.doc;
+  }
+  get lineCounter() {
+    return this.real.lineCounter;
+  }
+  get lines() {
+    return this.real.lines;
+  }
+  position(offset: number) {
+    return this.real.position(offset);
+  }
+  locate(...a: Parameters<SourceFile['locate']>) {
+    return this.real.locate(...a);
+  }
+  diagnostic(...a: Parameters<SourceFile['diagnostic']>) {
+    return this.real.diagnostic(...a);
+  }
+  at(...a: Parameters<SourceFile['at']>) {
+    return this.real.at(...a);
+  }
+}
+
+const withFile = (ds: Diagnostic[], file: string): Diagnostic[] => ds.map((d) => ({ ...d, file }));
+
+/** The compiled built-ins, when runbooks.json exists and runbooks/ holds exactly the files it was compiled from. */
+function readCompiled(builtinDir: string): { compiled: Compiled; bytes: Map<string, Buffer> } | undefined {
+  let compiled: Compiled;
+  try {
+    compiled = JSON.parse(readFileSync(COMPILED_FILE, 'utf8')) as Compiled;
+  } catch {
+    return undefined;
+  }
+  if (compiled.format !== COMPILED_FORMAT) return undefined;
+  try {
+    const names = readdirSync(builtinDir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
+    if (names.length !== compiled.files.length) return undefined;
+    const bytes = new Map<string, Buffer>();
+    for (const [i, name] of names.entries()) {
+      const f = compiled.files[i]!;
+      if (f.name !== name) return undefined;
+      const b = readFileSync(join(builtinDir, name));
+      if (b.toString('utf8') !== f.text) return undefined;
+      bytes.set(name, b);
+    }
+    return { compiled, bytes };
+  } catch {
+    return undefined;
+  }
+}
+
+interface CacheEntry<T> {
+  /** The build and manual it was checked with, the kind of file, its path and its text. */
+  context: string;
+  kind: string;
+  file: string;
+  text: string;
+  value: T;
+}
+
+/** Results of team files, one slot per file path, used only when the file's text, the manual and irm are the same. */
+class FileCache {
+  constructor(private readonly dir: string, private readonly context: string) {}
+
+  private slot(file: string, kind: string): string {
+    return join(this.dir, `${slotName(`${kind}\0${file}`)}.json`);
+  }
+
+  get<T>(file: string, kind: string, text: string): T | undefined {
+    try {
+      const e = JSON.parse(readFileSync(this.slot(file, kind), 'utf8')) as CacheEntry<T>;
+      return e.context === this.context && e.kind === kind && e.file === file && e.text === text ? e.value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  set(file: string, kind: string, text: string, value: unknown): void {
+    const entry: CacheEntry<unknown> = { context: this.context, kind, file, text, value };
+    const json = JSON.stringify(entry);
+    // Only what survives JSON exactly is cached, so that a cached result is the very value the loader gave.
+    if (!isDeepStrictEqual(JSON.parse(json), entry)) return;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const slot = this.slot(file, kind);
+      const tmp = `${slot}.${process.pid}.tmp`;
+      writeFileSync(tmp, json, { mode: 0o600 });
+      renameSync(tmp, slot);
+    } catch {
+      /* a cache that cannot be written is no cache: the next run parses again */
+    }
+  }
+}
+
+/** Files larger than this are not cached (the loader refuses runbooks over 1 MiB anyway). */
+const MAX_CACHED_BYTES = 1024 * 1024;
+
+/** A file's bytes, for the cache key; undefined for what the loader should see for itself (missing, special, huge). */
+function readSmall(file: string): Buffer | undefined {
+  try {
+    const st = statSync(file);
+    if (!st.isFile() || st.size > MAX_CACHED_BYTES) return undefined;
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+type RunbookLoad = Pick<FileResult, 'kind' | 'runbook' | 'manual' | 'diagnostics'>;
+type ConfigLoad = { config?: ConfigT; diagnostics: Diagnostic[] };
+
+function cachedFile(cache: FileCache | undefined, file: string, manual: ManualT, display: string): FileResult {
+  const bytes = cache && readSmall(file);
+  if (!cache || !bytes) return loadFile(file, manual, display);
+  const key = bytes.toString('utf8');
+  const hit = cache.get<RunbookLoad>(file, 'runbook', key);
+  if (hit) return { ...hit, file, source: new DeferredSource(display, file, bytes), diagnostics: withFile(hit.diagnostics, display) };
+  const r = loadFile(file, manual, display, bytes);
+  const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
+  if (r.runbook) value.runbook = r.runbook;
+  if (r.manual) value.manual = r.manual;
+  cache.set(file, 'runbook', key, value);
+  return r;
+}
+
+function cachedConfig(cache: FileCache | undefined, file: string, manual: ManualT, display: string): { loaded?: LoadedConfig; diagnostics: Diagnostic[] } {
+  const bytes = cache && readSmall(file);
+  if (!cache || !bytes) return loadConfigFile(file, manual, display);
+  const key = bytes.toString('utf8');
+  const hit = cache.get<ConfigLoad>(file, 'config', key);
+  if (hit) {
+    const diagnostics = withFile(hit.diagnostics, display);
+    return hit.config ? { loaded: { file, config: hit.config, source: new DeferredSource(display, file, bytes) }, diagnostics } : { diagnostics };
+  }
+  const r = loadConfigFile(file, manual, display, bytes);
+  const value: ConfigLoad = { diagnostics: r.diagnostics };
+  if (r.loaded) value.config = r.loaded.config;
+  cache.set(file, 'config', key, value);
+  return r;
+}
+
+function cacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'irm', 'files');
 }
 
 /**
@@ -155,17 +318,32 @@ export function loadCatalog(opts: LoadOptions): Catalog {
   const diagnostics: Diagnostic[] = [];
   const show = (f: string) => (f.startsWith(builtinDir) ? join('runbooks', relative(builtinDir, f)) : displayPath(f, opts.cwd));
 
+  const fromBuild = builtinDir === BUILTIN_DIR ? readCompiled(builtinDir) : undefined;
+  const compiled = new Map(fromBuild?.compiled.files.map((f) => [join(builtinDir, f.name), f]));
+  /** A built-in file: compiled when that is current, else read and validated here. */
+  const builtin = (file: string, shared: ManualT | undefined): FileResult => {
+    const c = compiled.get(file);
+    if (!c) return loadFile(file, shared, show(file));
+    const r: FileResult = { file, kind: c.kind, source: new DeferredSource(show(file), file, fromBuild!.bytes.get(c.name)!), diagnostics: withFile(c.diagnostics, show(file)) };
+    if (c.runbook) r.runbook = c.runbook;
+    if (c.manual) r.manual = c.manual;
+    return r;
+  };
+
   const manualPath = join(builtinDir, 'manual.yaml');
-  const manualResult = loadFile(manualPath, undefined, show(manualPath));
+  const manualResult = builtin(manualPath, undefined);
   if (!manualResult.manual || manualResult.diagnostics.some((d) => d.severity === 'error')) {
     throw new RunbookError(`the built-in manual ${show(manualPath)} is invalid`, manualResult.diagnostics);
   }
   const manual = manualResult.manual;
+  // Team files are checked against the manual (its shared variables), which the build id covers: only while the
+  // compiled built-ins are current is there a cache.
+  const cache = fromBuild && compiled.has(manualPath) ? new FileCache(cacheDir(opts.env), fromBuild.compiled.build) : undefined;
 
   const configPath = findConfig(opts);
   let config: LoadedConfig = { config: {} };
   if (configPath) {
-    const r = loadConfigFile(configPath, manual, displayPath(configPath, opts.cwd));
+    const r = cachedConfig(cache, configPath, manual, displayPath(configPath, opts.cwd));
     diagnostics.push(...r.diagnostics);
     if (r.loaded && !r.diagnostics.some((d) => d.severity === 'error')) config = r.loaded;
     else if (r.diagnostics.some((d) => d.severity === 'error')) throw new RunbookError(`invalid configuration in ${displayPath(configPath, opts.cwd)}`, r.diagnostics);
@@ -189,7 +367,7 @@ export function loadCatalog(opts: LoadOptions): Catalog {
     const seenHere = new Map<string, RunbookEntry>();
     for (const file of files) {
       if (file === manualPath) continue;
-      const r = loadFile(file, manual, show(file));
+      const r = compiled.has(file) ? builtin(file, manual) : cachedFile(cache, file, manual, show(file));
       if (r.kind === 'manual' && r.diagnostics.length === 0) {
         diagnostics.push(r.source.at(['kind'], 'only the built-in manual may be of kind "manual"', "set the team's contacts, channels and variables in irm.yaml instead"));
         continue;
@@ -217,4 +395,26 @@ export function loadCatalog(opts: LoadOptions): Catalog {
     diagnostics,
     dirs,
   };
+}
+
+/** Compile the built-in runbooks for runbooks.json; throws a RunbookError with every located diagnostic when one is invalid. */
+export function compileBuiltins(build: string, builtinDir = BUILTIN_DIR): Compiled {
+  const manualPath = join(builtinDir, 'manual.yaml');
+  const show = (f: string) => join('runbooks', relative(builtinDir, f));
+  const manualResult = loadFile(manualPath, undefined, show(manualPath));
+  const files: CompiledFile[] = [];
+  const errors: Diagnostic[] = [];
+  for (const file of yamlFiles(builtinDir)) {
+    const r = file === manualPath ? manualResult : loadFile(file, manualResult.manual, show(file));
+    errors.push(...r.diagnostics.filter((d) => d.severity === 'error'));
+    const entry: CompiledFile = { name: basename(file), text: readFileSync(file, 'utf8'), kind: r.kind, diagnostics: r.diagnostics };
+    if (r.runbook) entry.runbook = r.runbook;
+    if (r.manual) entry.manual = r.manual;
+    const text = JSON.stringify(entry);
+    if (!isDeepStrictEqual(JSON.parse(text), entry)) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
+    files.push(entry);
+  }
+  if (!manualResult.manual && !errors.length) throw new Error(`${show(manualPath)} is not the manual (kind: manual)`);
+  if (errors.length) throw new RunbookError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the built-in runbooks`, errors);
+  return { format: COMPILED_FORMAT, build, files };
 }

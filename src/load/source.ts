@@ -84,21 +84,28 @@ export interface Parsed {
   diagnostics: Diagnostic[];
 }
 
-/** Read and parse one YAML file. Never throws for anything the file holds. */
-export function parseYamlFile(path: string, textOverride?: string): Parsed {
+/**
+ * Read and parse one YAML file. Never throws for anything the file holds. `content` is the file's text, or its bytes
+ * when the caller has read them already (they get the same checks as bytes read here).
+ */
+export function parseYamlFile(path: string, content?: string | Buffer): Parsed {
   const lc = new LineCounter();
   const empty = (message: string, hint?: string): Parsed => {
     const source = new SourceFile(path, '', undefined, lc);
     return { source, data: undefined, diagnostics: [{ file: path, line: 1, col: 1, width: 1, message, hint, severity: 'error', source: '' }] };
   };
   let text: string;
-  if (textOverride !== undefined) text = textOverride;
+  if (typeof content === 'string') text = content;
   else {
     try {
-      const st = statSync(path);
-      if (!st.isFile()) return empty('not a regular file');
-      if (st.size > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(st.size)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
-      const buf = readFileSync(path);
+      let buf = content;
+      if (!buf) {
+        const st = statSync(path);
+        if (!st.isFile()) return empty('not a regular file');
+        if (st.size > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(st.size)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
+        buf = readFileSync(path);
+      }
+      if (buf.length > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(buf.length)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
       if (buf.includes(0)) return empty('not a text file (it contains NUL bytes)');
       text = buf.toString('utf8');
       if (text.includes('\uFFFD')) return empty('not UTF-8 text');
