@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
 
   // The loader's heavy half, as CommonJS so that it can be required synchronously when a file must be parsed.
-  const files = await build({ ...common, entryPoints: [FILES_MODULE], format: 'cjs', outfile: join(out, 'files.cjs') });
+  const files = await build({ ...common, entryPoints: [FILES_MODULE], format: 'cjs', outfile: join(out, 'files.cjs'), metafile: true });
   failOnWarnings('files.cjs', files);
   const filesExports = createRequire(import.meta.url)(join(out, 'files.cjs')) as Record<string, unknown>;
   const names = Object.keys(filesExports);
@@ -113,7 +113,8 @@ async function main(): Promise<void> {
     metafile: true,
   });
   failOnWarnings('cli.js', cli);
-  writeFileSync(join(out, 'meta.json'), JSON.stringify(cli.metafile).replaceAll(`dist/bundle.${process.pid}.tmp/`, 'dist/bundle/'));
+  const meta = { inputs: { ...files.metafile.inputs, ...cli.metafile.inputs }, outputs: { ...files.metafile.outputs, ...cli.metafile.outputs } };
+  writeFileSync(join(out, 'meta.json'), JSON.stringify(meta).replaceAll(`dist/bundle.${process.pid}.tmp/`, 'dist/bundle/'));
 
   const old = `${final}.${process.pid}.old`;
   try {
