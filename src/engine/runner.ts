@@ -1,5 +1,7 @@
 // Where commands run. The local runner: its own process group, a timeout, bounded output, and a kill of the whole group.
 import { execa } from 'execa';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { CommandForm } from '../model/command.js';
 import { BoundedOutput } from './output.js';
 
@@ -40,6 +42,32 @@ export interface Runner {
 }
 
 const KILL_GRACE_MS = 2000;
+
+/**
+ * Each read from a command's pipe is a new 64 KiB buffer outside the JavaScript heap. Its wrapper is tiny, so the heap
+ * fills slowly and V8 frees the buffers only when their total passes its external-memory limit: a command printing
+ * hundreds of megabytes kept 50 MB of dead buffers around. A scavenge every few MiB read frees them as they come.
+ */
+const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+let readSinceCollect = 0;
+let scavenge: (() => void) | null | undefined;
+
+function collectReadBuffers(bytes: number): void {
+  readSinceCollect += bytes;
+  if (readSinceCollect < COLLECT_EVERY_BYTES) return;
+  readSinceCollect = 0;
+  if (scavenge === undefined) {
+    try {
+      // Exposes gc() to new contexts only: irm's own global scope stays as it is.
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as (opts?: { type: 'minor' | 'major' }) => void;
+      scavenge = () => gc({ type: 'minor' });
+    } catch {
+      scavenge = null;
+    }
+  }
+  scavenge?.();
+}
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
@@ -95,6 +123,7 @@ export class LocalRunner implements Runner {
         own.push(chunk);
         out.push(chunk);
         req.onOutput?.(chunk.toString('utf8'), name);
+        collectReadBuffers(chunk.length);
       });
     collect(child.stdout, so, 'stdout');
     collect(child.stderr, se, 'stderr');
