@@ -105,6 +105,11 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         print: (text) => io.stdout.write(text.endsWith('\n') ? text : text + '\n'),
         data: (value) => io.stdout.write(JSON.stringify(value, null, 2) + '\n'),
       };
+      // Notifications an earlier command left in the outbox: a cheap check (one read of a hint file); the notifier is
+      // loaded only when something waits. irm notify does its own flushing; --no-notify skips it.
+      if ((opts as { notify?: boolean }).notify !== false && this.parent?.name() !== 'notify' && (await import('./notify/pending.js')).notificationsWaiting(io.env)) {
+        await (await import('./notify/index.js')).flushPending(ctx);
+      }
       const code = await action(ctx, out);
       if (typeof code === 'number') result.code = code;
     };
@@ -376,6 +381,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .option('--runbook <id>', 'the runbook to investigate with')
       .option('--detected-by <how>', 'alert, user or system')
       .option('--until <step>', 'stop after this step (1-5)', (v) => Number(v))
+      .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
   ).action(triageAction(false));
 
   runOptions(
@@ -385,6 +391,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .argument('[id]', 'incident id')
       .option('--runbook <id>', 'the runbook to investigate with')
       .option('--until <step>', 'stop after this step (1-5)', (v) => Number(v))
+      .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
   ).action(triageAction(true));
 
   /** "[id] text...": the first word is an id when it looks like one (inc-...); the rest is the text. */
@@ -421,6 +428,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .option('--at <time>', 'when it happened: 14:05 (today) or an ISO time')
     .option('--kind <kind>', 'note, finding, hypothesis, fix or action', 'note')
     .option('--broadcast', 'this note is a status update for the team')
+    .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
     .action(async function (this: Command, args: string[]) {
       await run(async (ctx, out) => {
         const m = await import('./commands/incident.js');
@@ -440,6 +448,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .description(desc)
       .argument('<args...>', `[id] ${name === 'status' ? 'STATUS' : name === 'severity' ? 'LEVEL' : 'NAME'}`)
       .option('--reason <text>', 'why')
+      .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
       .action(async function (this: Command, args: string[]) {
         await run(async (ctx, out) => {
           const m = await import('./commands/incident.js');
@@ -456,6 +465,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .command('close')
     .description('close an incident (resolved and done)')
     .argument('[id]', 'incident id')
+    .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
     .action(async function (this: Command, id?: string) {
       await run(async (ctx, out) => {
         const m = await import('./commands/incident.js');
@@ -498,6 +508,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .description('record an escalation to the next level, with its contacts and the trigger')
     .argument('[id]', 'incident id (default: the most recent open one)')
     .option('--trigger <text>', "the reason, from the manual's list (its text or number) or your own words")
+    .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
     .action(async function (this: Command, id?: string) {
       await run(async (ctx, out) => {
         const m = await import('./commands/incident.js');
@@ -514,6 +525,56 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         const r = await m.escalate(ctx, id, trigger);
         if (out.json) return out.data(r);
         out.print([`${r.incident}: escalated to level ${r.to_level}, ${r.title}, because: ${r.trigger}`, 'Reach now:', ...r.contacts.map((c) => `  ${c}`)].join('\n'));
+      }).call(this);
+    });
+
+  program
+    .command('update')
+    .description('the periodic status update: recorded, and sent to Slack and the Jira ticket')
+    .argument('<args...>', '[id] "text"')
+    .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
+    .action(async function (this: Command, args: string[]) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/incident.js');
+        const [id, rest] = idAnd(args, 1);
+        const r = await m.update(ctx, id, rest.join(' '));
+        if (out.json) return out.data(r);
+        out.print(`Status update recorded on ${r.incident}.`);
+      }).call(this);
+    });
+
+  const notify = program.command('notify').description('telling the team: try a channel, deliver what waits in the outbox');
+  notify
+    .command('test')
+    .description('send a clearly marked test message on each configured channel (or CHANNEL: slack, pagerduty, jira, email) and show what came back')
+    .argument('[channel]', 'slack, pagerduty, jira or email')
+    .option('--dry-run', 'print what would be sent; send nothing')
+    .action(async function (this: Command, channel?: string) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/notify.js');
+        const r = await m.notifyTest(ctx, channel, this.opts() as { dryRun?: boolean });
+        if (out.json) out.data(r);
+        else for (const x of r) out.print(x.would_send !== undefined ? `${x.channel}: would send ${JSON.stringify(x.would_send)}` : `${x.channel}: ${x.ok ? 'ok' : 'FAILED'}${x.status !== undefined ? ` (${x.status})` : ''}${x.response ? `: ${x.response}` : ''}${x.error ? `: ${x.error}` : ''}`);
+        return r.every((x) => x.ok) ? EXIT.ok : EXIT.problem;
+      }).call(this);
+    });
+  notify
+    .command('flush')
+    .description('deliver the notifications waiting in the outbox now (each irm command also tries, within the timeout)')
+    .option('--dry-run', 'list what waits and what it would send; send nothing')
+    .action(async function (this: Command) {
+      await run(async (ctx, out) => {
+        const m = await import('./commands/notify.js');
+        const r = await m.notifyFlush(ctx, this.opts() as { dryRun?: boolean });
+        if (out.json) out.data(r);
+        else if (r.waiting) out.print(r.waiting.length ? r.waiting.map((w) => `${w.channel} ${w.kind} ${w.incident} (${w.attempts} attempts${w.last_error ? `, last: ${w.last_error}` : ''}): ${JSON.stringify(w.body)}`).join('\n') : 'Nothing waits in the outbox.');
+        else if (r.busy) out.print('Another irm is delivering the outbox now.');
+        else {
+          for (const d of r.delivered) out.print(`${d.channel}: sent ${d.kind} for ${d.incident}${d.jira_key ? ` (${d.jira_key})` : ''}`);
+          for (const f of r.failed) out.print(`${f.channel}: not sent ${f.kind} for ${f.incident}: ${f.error}`);
+          out.print(r.pending ? `${r.pending} still waiting in the outbox.` : 'Nothing waits in the outbox.');
+        }
+        return r.pending && !r.waiting ? EXIT.problem : EXIT.ok;
       }).call(this);
     });
 

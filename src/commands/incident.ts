@@ -7,7 +7,7 @@ import { BoundedOutput } from '../engine/output.js';
 import { createRedactor } from '../engine/redactor.js';
 import { IncidentStore } from '../incident/store.js';
 import { clock, type ClockReport } from '../incident/clock.js';
-import { isOpen, STATUSES, type Incident, type NewEvent, type Status } from '../incident/model.js';
+import { isOpen, STATUSES, type Incident, type NewEvent, type Status, type TimelineEvent } from '../incident/model.js';
 import { renderPostmortem } from '../incident/postmortem.js';
 import { stateDir } from '../util/paths.js';
 import { NotFoundError, UsageError } from '../errors.js';
@@ -52,6 +52,15 @@ function load(ctx: Context, store: IncidentStore, id?: string, anyStatus = false
   return incident;
 }
 
+/**
+ * The notify step after an append: queue what the team is told for these events and try to deliver it within the
+ * configured timeout (src/notify). Loaded only by the commands that change an incident, and never throws.
+ */
+export async function tell(ctx: Context, id: string, events: readonly TimelineEvent[]): Promise<void> {
+  const { notifyEvents } = await import('../notify/index.js');
+  await notifyEvents(ctx, id, events);
+}
+
 export function summary(inc: Incident) {
   return {
     id: inc.id,
@@ -62,6 +71,7 @@ export function summary(inc: Incident) {
     detected_at: inc.detected_at,
     ...(inc.resolved_at ? { resolved_at: inc.resolved_at } : {}),
     escalation_level: inc.escalation_level,
+    ...(inc.jira_key ? { jira_key: inc.jira_key } : {}),
   };
 }
 
@@ -99,7 +109,7 @@ export function parseWhen(text: string, now: Date): Date {
   return d;
 }
 
-export function note(ctx: Context, id: string | undefined, text: string, opts: { at?: string; kind?: string; broadcast?: boolean } = {}) {
+export async function note(ctx: Context, id: string | undefined, text: string, opts: { at?: string; kind?: string; broadcast?: boolean } = {}) {
   if (!text.trim()) throw new UsageError('a note needs text');
   const kinds = ['note', 'finding', 'hypothesis', 'fix', 'action'] as const;
   const kind = (opts.kind ?? 'note') as (typeof kinds)[number];
@@ -110,7 +120,13 @@ export function note(ctx: Context, id: string | undefined, text: string, opts: {
   if (opts.at) e.happened_at = parseWhen(opts.at, nowOf(ctx.io.env)()).toISOString();
   if (opts.broadcast) e.broadcast = true;
   const [event] = store.append(inc.id, [e]);
+  await tell(ctx, inc.id, [event!]);
   return { incident: inc.id, event };
+}
+
+/** irm update: the periodic status update, a note broadcast to the team. */
+export async function update(ctx: Context, id: string | undefined, text: string) {
+  return note(ctx, id, text, { broadcast: true });
 }
 
 export function parseStatus(s: string): Status {
@@ -120,18 +136,18 @@ export function parseStatus(s: string): Status {
   throw new UsageError(`no status "${s}"`, `${c ? `did you mean "${c}"? ` : ''}statuses: ${STATUSES.join(', ')}`);
 }
 
-export function setStatus(ctx: Context, id: string | undefined, to: Status, reason?: string) {
+export async function setStatus(ctx: Context, id: string | undefined, to: Status, reason?: string) {
   const store = incidentStore(ctx);
   // Closing (or reopening) the last incident works on a resolved one too.
   const inc = load(ctx, store, id, true);
   if (inc.status === to) return { incident: inc.id, changed: false, status: to };
   const e: NewEvent = { type: 'status', from: inc.status, to };
   if (reason) e.reason = reason;
-  store.append(inc.id, [e]);
+  await tell(ctx, inc.id, store.append(inc.id, [e]));
   return { incident: inc.id, changed: true, from: inc.status, status: to };
 }
 
-export function setSeverity(ctx: Context, id: string | undefined, level: string, reason?: string) {
+export async function setSeverity(ctx: Context, id: string | undefined, level: string, reason?: string) {
   const to = level.toUpperCase();
   if (!ctx.catalog().manual.severities.some((s) => s.level === to)) throw new NotFoundError(`no severity level "${level}"`, 'levels: P0, P1, P2, P3');
   const store = incidentStore(ctx);
@@ -139,7 +155,7 @@ export function setSeverity(ctx: Context, id: string | undefined, level: string,
   if (inc.severity === to) return { incident: inc.id, changed: false, severity: to };
   const e: NewEvent = { type: 'severity', from: inc.severity, to };
   if (reason) e.reason = reason;
-  store.append(inc.id, [e]);
+  await tell(ctx, inc.id, store.append(inc.id, [e]));
   return { incident: inc.id, changed: true, from: inc.severity, severity: to };
 }
 
@@ -207,7 +223,7 @@ export function escalateOptions(ctx: Context, id?: string) {
 }
 
 /** Record an escalation to the next level, with its contacts and the trigger. */
-export function escalate(ctx: Context, id: string | undefined, trigger: string) {
+export async function escalate(ctx: Context, id: string | undefined, trigger: string) {
   const { incident, current, next, triggers } = escalateOptions(ctx, id);
   if (!next) throw new UsageError(`incident ${incident.id} is at level ${incident.escalation_level}, the top of the matrix`);
   let chosen = trigger.trim();
@@ -225,7 +241,7 @@ export function escalate(ctx: Context, id: string | undefined, trigger: string) 
     return `${p.title}: ${p.tbd ? 'TBD' : p.name}${reach ? ` (${reach})` : ''}`;
   });
   const store = incidentStore(ctx);
-  store.append(incident.id, [{ type: 'escalation', from_level: current?.level ?? incident.escalation_level, to_level: next.level, trigger: chosen, contacts }]);
+  await tell(ctx, incident.id, store.append(incident.id, [{ type: 'escalation', from_level: current?.level ?? incident.escalation_level, to_level: next.level, trigger: chosen, contacts }]));
   return { incident: incident.id, from_level: incident.escalation_level, to_level: next.level, title: next.title, trigger: chosen, contacts, handles: next.handles };
 }
 

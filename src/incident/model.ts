@@ -28,7 +28,19 @@ export type TimelineEvent = Base &
     | { type: 'command'; runbook?: string; check: string; title: string; command?: string; risk: string; verdict: string; exit_code?: number | null; duration_ms?: number; excerpt?: string; note?: string; kind: string }
     | { type: 'diagnosis'; runbook: string; confirmed: string[]; causes: { id: string; title: string; status: string }[]; conclusion?: string }
     | { type: 'escalation'; from_level: number; to_level: number; trigger: string; contacts: string[] }
-    | { type: 'notification'; channel: string; audience: string; message: string; status: 'planned' | 'sent' | 'failed' }
+    | {
+        type: 'notification';
+        channel: string;
+        audience: string;
+        message: string;
+        /** planned: the operator is to tell them (triage's list); sent or failed: irm's delivery (failed is recorded once, when it first sticks). */
+        status: 'planned' | 'queued' | 'sent' | 'failed';
+        /** The outbox message's idempotency key. */
+        key?: string;
+        /** The Jira issue the incident's ticket is. */
+        jira_key?: string;
+        error?: string;
+      }
     | { type: 'attachment'; file: string; stored_as: string; bytes: number; kept_bytes: number; truncated: boolean }
     | { type: 'postmortem'; file?: string; due: string }
   );
@@ -58,6 +70,8 @@ export interface Incident {
   confirmed: { runbook: string; cause: string; title: string }[];
   /** The last status update (a status change or a broadcast note). */
   last_update_at: string;
+  /** The incident's Jira issue, once irm has created it. */
+  jira_key?: string;
   events: TimelineEvent[];
 }
 
@@ -132,6 +146,9 @@ export function fold(id: string, events: readonly TimelineEvent[]): Incident {
         break;
       case 'escalation':
         inc.escalation_level = e.to_level;
+        break;
+      case 'notification':
+        if (e.jira_key) inc.jira_key ??= e.jira_key;
         break;
       default:
         break;

@@ -5,7 +5,7 @@ import { diagnose, runCheck, runCommand, type CheckOutcome, type EngineEvent, ty
 import { session, type RunOptions } from '../commands/run.js';
 import { check as checkAll } from '../commands/check.js';
 import { classify, contacts, findSeverity, tokens } from '../commands/reference.js';
-import { incidentStore, nowOf } from '../commands/incident.js';
+import { incidentStore, nowOf, tell } from '../commands/incident.js';
 import type { IncidentStore } from './store.js';
 import { currentStep, retitle, type DetectedBy, type Incident, type NewEvent } from './model.js';
 import type { Runbook } from '../model/schema.js';
@@ -153,7 +153,7 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
   }
   title = retitle(title, severity!);
   const detected = now();
-  const { id } = store.create({ type: 'created', title, severity: severity!, detected_at: detected.toISOString(), detected_by: detectedBy, symptoms, owner: store.user });
+  const { id, event: created } = store.create({ type: 'created', title, severity: severity!, detected_at: detected.toISOString(), detected_by: detectedBy, symptoms, owner: store.user });
   store.append(id, [
     { type: 'step', step: 1, title: STEP_TITLES[1]!, state: 'started' },
     { type: 'answer', question: 'detected by', answer: detectedBy },
@@ -163,6 +163,8 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
   const sev = findSeverity(manual, severity!);
   io.say(`Incident ${id}: ${title}`, 'good');
   io.say(`${sev.level} - ${sev.name}: respond ${sev.response_time}. ${sev.response.join('; ')}.`);
+  // The team hears of it now (Slack, the page, the ticket), not when triage ends; at most the notify timeout.
+  await tell(ctx, id, [created]);
   return continueTriage(ctx, id, opts, io);
 }
 
@@ -225,7 +227,7 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
 
 async function initialResponse(ctx: Context, inc: Incident, opts: TriageOptions, io: TriageIO): Promise<void> {
   const store = incidentStore(ctx);
-  if (inc.status === 'detected') store.append(inc.id, [{ type: 'status', from: inc.status, to: 'investigating', reason: 'acknowledged' }]);
+  if (inc.status === 'detected') await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: inc.status, to: 'investigating', reason: 'acknowledged' }]));
   io.say('Status: investigating.');
   const who = contacts(ctx, inc.severity);
   if (who.kind === 'severity') {
@@ -302,7 +304,7 @@ async function investigate(ctx: Context, inc: Incident, opts: TriageOptions, io:
     const hypothesis = (await io.ask.input('Your hypothesis of the root cause (enter to skip):', d.confirmed.length ? d.causes.find((c) => c.status === 'confirmed')!.title : '')).trim();
     if (hypothesis) store.append(inc.id, [{ type: 'note', kind: 'hypothesis', text: hypothesis }]);
   }
-  if (d.confirmed.length && inc.status === 'investigating') store.append(inc.id, [{ type: 'status', from: 'investigating', to: 'identified', reason: `confirmed: ${d.confirmed.join(', ')}` }]);
+  if (d.confirmed.length && inc.status === 'investigating') await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: 'investigating', to: 'identified', reason: `confirmed: ${d.confirmed.join(', ')}` }]));
   return d.interrupted ? 130 : d.refused ? 4 : d.confirmed.length ? 1 : 0;
 }
 
@@ -370,7 +372,7 @@ async function resolution(ctx: Context, inc: Incident, opts: TriageOptions, io: 
     return false;
   }
   io.say(outcomes.length ? 'Every check that found a problem is healthy now.' : 'No check had found a problem.', 'good');
-  if (inc.status !== 'mitigated' && inc.status !== 'monitoring') store.append(inc.id, [{ type: 'status', from: store.load(inc.id).incident.status, to: 'monitoring', reason: 'fix verified' }]);
+  if (inc.status !== 'mitigated' && inc.status !== 'monitoring') await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: store.load(inc.id).incident.status, to: 'monitoring', reason: 'fix verified' }]));
   return true;
 }
 
@@ -391,7 +393,7 @@ async function recovery(ctx: Context, inc: Incident, opts: TriageOptions, io: Tr
     io.say(`Notify stakeholders of the resolution: ${who.channels.map((c) => `${c.title} ${c.address}`).join(', ')}`);
   }
   const now = store.load(inc.id).incident;
-  store.append(inc.id, [{ type: 'status', from: now.status, to: 'resolved', reason: 'recovery verified' }]);
+  await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: now.status, to: 'resolved', reason: 'recovery verified' }]));
   io.say('Status: resolved.', 'good');
   const pm = ctx.catalog().manual.post_incident.postmortem;
   if (pm.for.includes(inc.severity as 'P0')) {

@@ -310,6 +310,51 @@ export const RunbookFile = z.union([Runbook, Manual]);
 
 // ---- irm.yaml ---------------------------------------------------------------------------------
 
+// Every secret is the name of an environment variable, read when a message is delivered: never in this file,
+// the incident record or the outbox.
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
+const Severities = z.array(Severity);
+
+export const Notify = z.strictObject({
+  enabled: z.boolean().default(true).describe('false turns every notification off (--no-notify does it for one command)'),
+  timeout: Duration.default('5s').describe('How long one delivery attempt may take; the most a command waits for its notifications'),
+  slack: z
+    .strictObject({ webhook_env: EnvName.describe('The variable holding the incoming webhook URL'), channel: z.string().optional().describe('Shown in messages, e.g. #tradingbot-incidents') })
+    .optional(),
+  pagerduty: z
+    .strictObject({
+      routing_key_env: EnvName.describe('The variable holding the Events API v2 routing (integration) key'),
+      url: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+      severities: Severities.default(['P0', 'P1']).describe('The severities that page'),
+      source: z.string().default('tradingbot').describe('payload.source'),
+    })
+    .optional(),
+  jira: z
+    .strictObject({
+      url: z.string().url().describe('The Jira base URL, e.g. https://company.atlassian.net'),
+      project: z.string().min(1).describe('The project key'),
+      issue_type: z.string().default('Incident'),
+      priority: z.partialRecord(Severity, z.string()).optional().describe('The Jira priority name for each severity'),
+      token_env: EnvName.describe('The variable holding the API token'),
+      email_env: EnvName.optional().describe('With it, basic auth as email:token (Jira Cloud); without it, a bearer token (Data Center)'),
+      resolve_transition: z.string().optional().describe('The transition to apply when the incident is resolved (e.g. Done); without it, a comment'),
+    })
+    .optional(),
+  email: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().positive().default(587),
+      secure: z.boolean().default(false).describe('TLS from the start (port 465); otherwise STARTTLS when the server offers it'),
+      from: z.string().min(1),
+      to: z.array(z.string().min(1)).min(1).describe("The stakeholders: the team's address, the product owner"),
+      user_env: EnvName.optional(),
+      password_env: EnvName.optional(),
+      severities: Severities.default(['P0', 'P1']).describe('The severities whose creation and resolution are emailed'),
+    })
+    .optional(),
+});
+export type Notify = z.infer<typeof Notify>;
+
 export const Config = z
   .strictObject({
     $schema: z.string().optional(),
@@ -339,6 +384,7 @@ export const Config = z
     channels: z
       .record(id, z.strictObject({ title: z.string().optional(), address: z.string().optional(), purpose: z.string().optional() }))
       .optional(),
+    notify: Notify.optional().describe('Telling the team from the incident record: Slack, PagerDuty, Jira, email. Secrets are named here, never written here'),
   })
   .describe('irm.yaml: a team\'s settings for irm');
 

@@ -1,0 +1,172 @@
+// The outbox: every notification is written here before anything is sent, so a channel that is down loses nothing.
+//
+// One file per message (0600) in outbox/pending/, named so that they sort in the order they were queued; a delivered
+// message is renamed into outbox/sent/, which is the delivered marker: rename is atomic, so a message is either
+// pending or sent, never both, and a flush never sends one from sent/. When the last pending message goes, pending/
+// is removed, so "is anything waiting?" is one stat (see hasPending); a small hint file in the default state folder
+// points at the outbox for the cheap check at the start of each irm command (cli.ts), which cannot afford to load
+// irm.yaml to learn where state_dir puts it.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Message, NewMessage } from './messages.js';
+
+export const HINT_FILE = 'notify-pending';
+
+export class Outbox {
+  readonly pending: string;
+  readonly sent: string;
+  private seq = 0;
+
+  constructor(readonly dir: string, private readonly now: () => Date = () => new Date(), private readonly hintDir?: string) {
+    this.pending = join(dir, 'pending');
+    this.sent = join(dir, 'sent');
+  }
+
+  private static safe(key: string): string {
+    return key.replace(/[^A-Za-z0-9._-]/g, '_');
+  }
+
+  /** Every key queued or delivered, so that a message is queued once per event and channel. */
+  private known(): Set<string> {
+    const keys = new Set<string>();
+    for (const d of [this.pending, this.sent]) {
+      if (!existsSync(d)) continue;
+      for (const f of readdirSync(d)) if (f.endsWith('.json')) keys.add(f.slice(f.indexOf('-') + 1, -'.json'.length));
+    }
+    return keys;
+  }
+
+  /** Queue messages; those whose key is already queued or sent are left out. Returns the ones queued. */
+  enqueue(messages: NewMessage[]): Message[] {
+    if (!messages.length) return [];
+    mkdirSync(this.pending, { recursive: true, mode: 0o700 });
+    const known = this.known();
+    const queued: Message[] = [];
+    for (const m of messages) {
+      const safe = Outbox.safe(m.key);
+      if (known.has(safe)) continue;
+      known.add(safe);
+      const msg: Message = { ...m, created_at: this.now().toISOString(), attempts: 0 };
+      // Time, then a counter: the order of queueing, also within one millisecond.
+      const name = `${String(Date.now()).padStart(15, '0')}${String(this.seq++).padStart(4, '0')}${String(process.pid % 100000).padStart(5, '0')}-${safe}.json`;
+      writeAtomic(join(this.pending, name), JSON.stringify(msg, null, 2) + '\n');
+      queued.push(msg);
+    }
+    if (queued.length) this.hint(true);
+    return queued;
+  }
+
+  /** The pending messages in the order they were queued, each with its file name. */
+  list(): { file: string; message: Message }[] {
+    if (!existsSync(this.pending)) return [];
+    const out: { file: string; message: Message }[] = [];
+    for (const f of readdirSync(this.pending).filter((n) => n.endsWith('.json')).sort()) {
+      try {
+        out.push({ file: f, message: JSON.parse(readFileSync(join(this.pending, f), 'utf8')) as Message });
+      } catch {
+        /* being written or renamed by another irm: the next flush sees it */
+      }
+    }
+    return out;
+  }
+
+  sentCount(): number {
+    return existsSync(this.sent) ? readdirSync(this.sent).filter((n) => n.endsWith('.json')).length : 0;
+  }
+
+  update(file: string, message: Message): void {
+    writeAtomic(join(this.pending, file), JSON.stringify(message, null, 2) + '\n');
+  }
+
+  /** The delivered marker: the message moves to sent/, and pending/ goes when it is empty. */
+  markSent(file: string, message: Message): void {
+    mkdirSync(this.sent, { recursive: true, mode: 0o700 });
+    this.update(file, message);
+    renameSync(join(this.pending, file), join(this.sent, file));
+    this.tidy();
+  }
+
+  /** Remove pending/ (and the hint) when nothing waits; rmdir fails harmlessly when another irm just queued one. */
+  tidy(): void {
+    try {
+      if (readdirSync(this.pending).length === 0) {
+        rmdirSync(this.pending);
+        this.hint(false);
+      }
+    } catch {
+      /* not empty, or gone already */
+    }
+  }
+
+  private hint(on: boolean): void {
+    if (!this.hintDir) return;
+    const file = join(this.hintDir, HINT_FILE);
+    try {
+      if (on) {
+        mkdirSync(this.hintDir, { recursive: true, mode: 0o700 });
+        writeFileSync(file, this.dir + '\n', { mode: 0o600 });
+      } else if (existsSync(file) && readFileSync(file, 'utf8').trim() === this.dir) unlinkSync(file);
+    } catch {
+      /* the hint only saves a later command a look; the outbox itself is what counts */
+    }
+  }
+
+  /**
+   * One flush at a time per outbox: two irm processes flushing together would both send a message. A lock older
+   * than staleMs (its holder was killed) is taken over.
+   */
+  lock(staleMs: number): (() => void) | undefined {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const file = join(this.dir, 'flush.lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, 'wx', 0o600);
+        writeSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        return () => {
+          try {
+            unlinkSync(file);
+          } catch {
+            /* already gone */
+          }
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        try {
+          const age = Date.now() - statSync(file).mtimeMs;
+          const pid = Number(readFileSync(file, 'utf8').trim());
+          if (age > staleMs || !alive(pid)) unlinkSync(file);
+          else return undefined;
+        } catch {
+          /* released meanwhile: try again */
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** The cheap check for the start of a command: one stat of the hint file in the default state folder. */
+export function pendingHint(defaultStateDir: string): string | undefined {
+  try {
+    return readFileSync(join(defaultStateDir, HINT_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
