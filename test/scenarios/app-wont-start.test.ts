@@ -5,7 +5,8 @@ import { expectCauses, expectChecks, row, scenario, useServices } from './scenar
 const services = useServices();
 const ALL_FINE = { 'database-connection': 'ruled-out', 'port-in-use': 'ruled-out', 'missing-env-vars': 'ruled-out', 'redis-connection': 'ruled-out' } as const;
 
-describe('app-wont-start', () => {
+// Outages stop the file's PostgreSQL or Redis: one at a time.
+describe('app-wont-start: outages', () => {
   scenario('database down: PostgreSQL stopped', {}, services, async (s) => {
     await services().pg.stop();
     const r = await s.run('app-wont-start');
@@ -25,6 +26,18 @@ describe('app-wont-start', () => {
     expect(row(c.report, 'memory-leak', 'idle-in-transaction').error?.message).toMatch(/database does not answer/);
   });
 
+  scenario('Redis down: Redis stopped', {}, services, async (s) => {
+    await services().redis.stop();
+    const r = await s.run('app-wont-start');
+    expectCauses(r, { ...ALL_FINE, 'redis-connection': 'confirmed' });
+    const checks = Object.fromEntries(r.report.checks.map((c) => [c.id, c.verdict]));
+    expect(checks).toMatchObject({ 'redis-ping': 'problem', 'redis-service': 'problem', 'redis-url': 'blocked' });
+    expectChecks(await s.checkAll(), { 'app-wont-start/redis-ping': 'problem', 'app-wont-start/db-ready': 'healthy' });
+  });
+});
+
+// The other faults change nothing shared (their own .env, ports and processes): they run side by side.
+describe.concurrent('app-wont-start', () => {
   scenario('wrong DATABASE_URL: a password PostgreSQL refuses', () => ({ env: { DATABASE_URL: services().pg.url({ password: 'not-the-password' }) } }), services, async (s) => {
     const r = await s.run('app-wont-start');
     expectCauses(r, { ...ALL_FINE, 'database-connection': 'confirmed' });
@@ -84,12 +97,4 @@ describe('app-wont-start', () => {
     expect(checks['redis-ping']!.verdict).toBe('healthy');
   });
 
-  scenario('Redis down: Redis stopped', {}, services, async (s) => {
-    await services().redis.stop();
-    const r = await s.run('app-wont-start');
-    expectCauses(r, { ...ALL_FINE, 'redis-connection': 'confirmed' });
-    const checks = Object.fromEntries(r.report.checks.map((c) => [c.id, c.verdict]));
-    expect(checks).toMatchObject({ 'redis-ping': 'problem', 'redis-service': 'problem', 'redis-url': 'blocked' });
-    expectChecks(await s.checkAll(), { 'app-wont-start/redis-ping': 'problem', 'app-wont-start/db-ready': 'healthy' });
-  });
 });

@@ -1,6 +1,6 @@
 // db-performance on a real PostgreSQL: a real pg_sleep found through pg_stat_activity, real tables without an index,
 // real connections filling max_connections, and the pool setting of the bot's .env.
-import { describe, expect } from 'vitest';
+import { beforeEach, describe, expect } from 'vitest';
 import { DB_NAME, DB_USER, MAX_CONNECTIONS } from './postgres.js';
 import { start, waitFor, type Child } from './services.js';
 import { expectCauses, expectChecks, scenario, useServices } from './scenario.js';
@@ -15,6 +15,10 @@ function session(sql: string | undefined, home: string): Child {
   // Without a command, psql waits on its open standard input: an idle connection held for as long as the test wants.
   return start('psql', args, { env: { ...process.env, HOME: home, PGAPPNAME: 'irm-scenario' }, stdio: [sql ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
 }
+
+// These scenarios share one server, whose pg_stat_activity every check reads: they run one at a time, each on a
+// freshly reset schema.
+beforeEach(() => services().pg.reset());
 
 describe('db-performance', () => {
   scenario('a query running longer than 5 seconds (a real pg_sleep)', {}, services, async (s) => {

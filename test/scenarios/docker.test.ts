@@ -45,7 +45,8 @@ function expectDockerVerdict(key: string, r: CheckRow | undefined, all: Map<stri
   expect(r!.error!.hint, key).toMatch(/deployment: host/);
 }
 
-describe('docker forms without a docker engine', () => {
+// Independent scenarios (own directory, ports and bot; nothing shared is changed): they run side by side.
+describe.concurrent('docker forms without a docker engine', () => {
   const variants: [string, () => Record<string, string>][] = [
     ['as this machine is (no docker daemon)', () => ({})],
     ['docker not installed at all', () => ({ PATH: pathWithoutDocker() })],

@@ -7,7 +7,8 @@ import { expectCauses, expectChecks, scenario, useServices } from './scenario.js
 const services = useServices();
 const ALL_FINE = { 'api-key-invalid': 'ruled-out', 'ip-not-whitelisted': 'skipped', 'rate-limiting': 'ruled-out', 'exchange-maintenance': 'ruled-out' } as const;
 
-describe('exchange-connection', () => {
+// Independent scenarios (own directory, ports and bot; nothing shared is changed): they run side by side.
+describe.concurrent('exchange-connection', () => {
   scenario('rate limit reported by /api/exchange-status', {
     state: { exchange_status: { exchanges: { binance: { connected: true, rate_limited: true, retry_after: 42 }, upbit: { connected: true, rate_limited: false } } } },
   }, services, async (s) => {

@@ -21,7 +21,8 @@ const HEALTHY: Record<string, Record<string, 'ruled-out' | 'skipped'>> = {
 // set where no load can cross it. The bot's own processes are still held to the runbook's 80% of a core.
 const OPTS = { vars: { cpu_max_percent: 100 } };
 
-describe('all healthy', () => {
+// Independent scenarios (own directory, ports and bot; nothing shared is changed): they run side by side.
+describe.concurrent('all healthy', () => {
   scenario('every runbook: no cause confirmed, every cause ruled out', OPTS, services, async (s) => {
     for (const [id, want] of Object.entries(HEALTHY)) {
       const r = await s.run(id);

@@ -9,7 +9,8 @@ import { expectCauses, expectChecks, scenario, useServices } from './scenario.js
 const services = useServices();
 const ALL_FINE = { 'log-level-too-verbose': 'ruled-out', 'log-too-large': 'ruled-out', 'logs-not-written': 'ruled-out', 'log-shipping': 'ruled-out' } as const;
 
-describe('logging', () => {
+// Independent scenarios (own directory, ports and bot; nothing shared is changed): they run side by side.
+describe.concurrent('logging', () => {
   scenario('LOG_LEVEL=DEBUG', { env: { LOG_LEVEL: 'DEBUG' } }, services, async (s) => {
     const r = await s.run('logging');
     expectCauses(r, { ...ALL_FINE, 'log-level-too-verbose': 'confirmed' });

@@ -156,8 +156,8 @@ export class Scenario {
       binance_api_url: `http://127.0.0.1:${this.outsidePort}`,
       public_ip_url: `http://127.0.0.1:${this.outsidePort}/ip`,
       // Short samples keep the suite fast; the thresholds stay the runbooks' own.
-      memory_sample_seconds: 2,
-      cpu_sample_seconds: 2,
+      memory_sample_seconds: 1,
+      cpu_sample_seconds: 1,
       ...opts.vars,
     };
     this.writeEnv();
@@ -301,8 +301,8 @@ export function expectChecks(r: Ran<CheckReport>, want: Record<string, string>):
 }
 
 /**
- * PostgreSQL and Redis for one test file: started once before its scenarios, reset between them, stopped after.
- * A scenario that stops one (an outage) starts it again before the next.
+ * PostgreSQL and Redis for one test file: started once before its scenarios, stopped after. A scenario that stops
+ * one (an outage) starts it again before the next; one that changes the database resets it (Postgres.reset) first.
  */
 export function useServices(): () => Services {
   let services: Services | undefined;
@@ -314,7 +314,6 @@ export function useServices(): () => Services {
     const s = services!;
     if (!s.pg.running) await s.pg.start();
     if (!s.redis.running) await s.redis.start();
-    s.pg.reset();
   });
   afterAll(async () => {
     await Promise.all([services?.pg.destroy(), services?.redis.destroy()]);
@@ -324,7 +323,7 @@ export function useServices(): () => Services {
 }
 
 /** A scenario of its own (directory, ports, bot) around one test; closed whatever the test does. */
-export function scenario(name: string, opts: ScenarioOptions | (() => ScenarioOptions), services: () => Services, body: (s: Scenario) => Promise<void>, timeoutMs = 60_000): void {
+export function scenario(name: string, opts: ScenarioOptions | (() => ScenarioOptions), services: () => Services, body: (s: Scenario) => Promise<void>, timeoutMs = 90_000): void {
   it(name, async () => {
     const s = await Scenario.create(services(), typeof opts === 'function' ? opts() : opts);
     try {

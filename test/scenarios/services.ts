@@ -2,8 +2,19 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 
-/** A port nothing listens on now, found by binding 127.0.0.1:0. */
-export function freePort(): Promise<number> {
+const handedOut = new Set<number>();
+
+/** A port nothing listens on now, found by binding 127.0.0.1:0; never the same twice, for scenarios side by side. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function anyPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.unref();

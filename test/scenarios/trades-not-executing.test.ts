@@ -13,7 +13,8 @@ const ALL_FINE = {
   'circuit-breaker-triggered': 'ruled-out',
 } as const;
 
-describe('trades-not-executing', () => {
+// Independent scenarios (own directory, ports and bot; nothing shared is changed): they run side by side.
+describe.concurrent('trades-not-executing', () => {
   scenario('ENABLE_AUTO_TRADING=false', { env: { ENABLE_AUTO_TRADING: 'false' } }, services, async (s) => {
     const r = await s.run('trades-not-executing');
     expectCauses(r, { ...ALL_FINE, 'trading-mode-disabled': 'confirmed' });
