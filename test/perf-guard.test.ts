@@ -95,7 +95,9 @@ describe('what a command loads', () => {
     const dryRun = run(['run', 'db-performance', '--dry-run']);
     expect(dryRun.code, dryRun.stderr).toBe(0);
     expect(dryRun.packages).toContain('execa');
-    const validate = run(['validate', join(ROOT, 'runbooks/db-performance.yaml')]);
+    const team = tmp('irm-guard-team-');
+    cpSync(join(ROOT, 'runbooks/db-performance.yaml'), join(team, 'team.yaml'));
+    const validate = run(['validate', join(team, 'team.yaml')]);
     expect(validate.code, validate.stderr).toBe(0);
     expect(validate.packages).toContain('yaml');
     expect(validate.packages).toContain('zod');
@@ -205,6 +207,19 @@ describe('the cache of team files', () => {
     const r = run(['list', '--json'], t);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).find((x: { id: string }) => x.id === 'team-1').title).toBe('Team runbook Z');
+  });
+
+  it('gives irm validate the same located diagnostics from the cache as from the file', () => {
+    const t = team();
+    writeFileSync(join(t.cwd, 'ops', 'team-2.yaml'), runbook('team-2', 'Team runbook 2').replace('risk', 'rsik').replace('    solution:', '        risk: raed\n    solution:'));
+    const first = run(['validate', 'ops'], t);
+    const second = run(['validate', 'ops'], t);
+    expect(first.code).toBe(3);
+    expect(first.stdout + first.stderr).toContain('ops/team-2.yaml:14:15: error: causes[0].checks[0].risk: expected one of "read", "change", "destructive", got "raed"');
+    expect(second.code).toBe(3);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toBe(first.stderr);
+    expect(heavyIn(second)).toEqual([]);
   });
 
   it('keeps reporting a broken file where it is broken, on every run', () => {

@@ -6,7 +6,8 @@
 //   the result to runbooks.json beside the bundled code; it is used only while runbooks/ holds exactly the text it was
 //   compiled from, and otherwise the YAML is read as it is;
 // - a team file's result (its data and its diagnostics) is cached under $XDG_CACHE_HOME/irm with the file's text, the
-//   manual it was checked against and the build of irm that checked it, and used only while all three are the same.
+//   manual it was checked against and the build of irm that checked it, and used only while all three are the same
+//   (for irm validate too: the result is a function of those three).
 // Both compare the text itself rather than a hash of it: no hash to trust, and no crypto module to load.
 // Code run from the sources (the tests) has no runbooks.json beside it, so it parses everything.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -17,10 +18,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config as ConfigT, Manual as ManualT, Runbook as RunbookT } from '../model/schema.js';
 import { RunbookError, UsageError } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
-import { loadConfigFile, loadFile, readSource } from './files.js';
+import * as parse from './files.js';
 import type { SourceFile } from './source.js';
-
-export { loadConfigFile, loadFile } from './files.js';
 
 /** The package's folder: this file is two levels down in the sources (src/load) and in every build (dist/load, dist/bundle). */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -159,7 +158,7 @@ class DeferredSource implements SourceFile {
   private parsed?: SourceFile;
   constructor(public path: string, private readonly file: string, private readonly bytes: Buffer) {}
   private get real(): SourceFile {
-    return (this.parsed ??= readSource(this.file, this.path, this.bytes));
+    return (this.parsed ??= parse.readSource(this.file, this.path, this.bytes));
   }
   get text() {
     return this.real.text;
@@ -189,8 +188,22 @@ class DeferredSource implements SourceFile {
 
 const withFile = (ds: Diagnostic[], file: string): Diagnostic[] => ds.map((d) => ({ ...d, file }));
 
-/** The compiled built-ins, when runbooks.json exists and runbooks/ holds exactly the files it was compiled from. */
-function readCompiled(builtinDir: string): { compiled: Compiled; bytes: Map<string, Buffer> } | undefined {
+/** The compiled built-ins as this process found them: read once, and only while runbooks/ holds what they came from. */
+interface CurrentBuild {
+  build: string;
+  manual: ManualT;
+  manualPath: string;
+  files: Map<string, { compiled: CompiledFile; bytes: Buffer }>;
+}
+
+let current: CurrentBuild | null | undefined;
+
+function currentBuild(): CurrentBuild | null {
+  if (current === undefined) current = readCompiled(BUILTIN_DIR) ?? null;
+  return current;
+}
+
+function readCompiled(builtinDir: string): CurrentBuild | undefined {
   let compiled: Compiled;
   try {
     compiled = JSON.parse(readFileSync(COMPILED_FILE, 'utf8')) as Compiled;
@@ -201,22 +214,24 @@ function readCompiled(builtinDir: string): { compiled: Compiled; bytes: Map<stri
   try {
     const names = readdirSync(builtinDir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
     if (names.length !== compiled.files.length) return undefined;
-    const bytes = new Map<string, Buffer>();
+    const files = new Map<string, { compiled: CompiledFile; bytes: Buffer }>();
     for (const [i, name] of names.entries()) {
       const f = compiled.files[i]!;
       if (f.name !== name) return undefined;
-      const b = readFileSync(join(builtinDir, name));
-      if (b.toString('utf8') !== f.text) return undefined;
-      bytes.set(name, b);
+      const bytes = readFileSync(join(builtinDir, name));
+      if (bytes.toString('utf8') !== f.text) return undefined;
+      files.set(join(builtinDir, name), { compiled: f, bytes });
     }
-    return { compiled, bytes };
+    const manualPath = join(builtinDir, 'manual.yaml');
+    const manual = files.get(manualPath)?.compiled.manual;
+    return manual ? { build: compiled.build, manual, manualPath, files } : undefined;
   } catch {
     return undefined;
   }
 }
 
 interface CacheEntry<T> {
-  /** The build and manual it was checked with, the kind of file, its path and its text. */
+  /** The build it was checked by (with its manual), the kind of file, its path and its text. */
   context: string;
   kind: string;
   file: string;
@@ -275,38 +290,63 @@ function readSmall(file: string): Buffer | undefined {
 type RunbookLoad = Pick<FileResult, 'kind' | 'runbook' | 'manual' | 'diagnostics'>;
 type ConfigLoad = { config?: ConfigT; diagnostics: Diagnostic[] };
 
-function cachedFile(cache: FileCache | undefined, file: string, manual: ManualT, display: string): FileResult {
+const caches = new Map<string, FileCache>();
+
+/** The cache of team files, when there is a current build and the file is checked against its manual. */
+function cacheFor(shared: ManualT | undefined, env: NodeJS.ProcessEnv): FileCache | undefined {
+  const cur = currentBuild();
+  if (!cur || shared !== cur.manual) return undefined;
+  const dir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'irm', 'files');
+  let cache = caches.get(dir);
+  if (!cache) caches.set(dir, (cache = new FileCache(dir, cur.build)));
+  return cache;
+}
+
+/**
+ * Parse and validate one runbook or manual file, its diagnostics in file order; never throws for what the file
+ * holds. A built-in file comes compiled and a team file may come from the cache, when that result was found for
+ * exactly this text, checked against this manual by this build (see the top of this file).
+ */
+export function loadFile(file: string, shared: ManualT | undefined, display = file, env: NodeJS.ProcessEnv = process.env): FileResult {
+  const cur = currentBuild();
+  const builtin = cur?.files.get(file);
+  if (cur && builtin && shared === (file === cur.manualPath ? undefined : cur.manual)) {
+    const c = builtin.compiled;
+    const r: FileResult = { file, kind: c.kind, source: new DeferredSource(display, file, builtin.bytes), diagnostics: withFile(c.diagnostics, display) };
+    if (c.runbook) r.runbook = c.runbook;
+    if (c.manual) r.manual = c.manual;
+    return r;
+  }
+  const cache = cacheFor(shared, env);
   const bytes = cache && readSmall(file);
-  if (!cache || !bytes) return loadFile(file, manual, display);
-  const key = bytes.toString('utf8');
-  const hit = cache.get<RunbookLoad>(file, 'runbook', key);
+  if (!cache || !bytes) return parse.loadFile(file, shared, display);
+  const text = bytes.toString('utf8');
+  const hit = cache.get<RunbookLoad>(file, 'runbook', text);
   if (hit) return { ...hit, file, source: new DeferredSource(display, file, bytes), diagnostics: withFile(hit.diagnostics, display) };
-  const r = loadFile(file, manual, display, bytes);
+  const r = parse.loadFile(file, shared, display, bytes);
   const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
   if (r.runbook) value.runbook = r.runbook;
   if (r.manual) value.manual = r.manual;
-  cache.set(file, 'runbook', key, value);
+  cache.set(file, 'runbook', text, value);
   return r;
 }
 
-function cachedConfig(cache: FileCache | undefined, file: string, manual: ManualT, display: string): { loaded?: LoadedConfig; diagnostics: Diagnostic[] } {
+/** Parse and validate irm.yaml, or its result from the cache on the same terms as loadFile. */
+export function loadConfigFile(file: string, manual: ManualT | undefined, display = file, env: NodeJS.ProcessEnv = process.env): { loaded?: LoadedConfig; diagnostics: Diagnostic[] } {
+  const cache = cacheFor(manual, env);
   const bytes = cache && readSmall(file);
-  if (!cache || !bytes) return loadConfigFile(file, manual, display);
-  const key = bytes.toString('utf8');
-  const hit = cache.get<ConfigLoad>(file, 'config', key);
+  if (!cache || !bytes) return parse.loadConfigFile(file, manual, display);
+  const text = bytes.toString('utf8');
+  const hit = cache.get<ConfigLoad>(file, 'config', text);
   if (hit) {
     const diagnostics = withFile(hit.diagnostics, display);
     return hit.config ? { loaded: { file, config: hit.config, source: new DeferredSource(display, file, bytes) }, diagnostics } : { diagnostics };
   }
-  const r = loadConfigFile(file, manual, display, bytes);
+  const r = parse.loadConfigFile(file, manual, display, bytes);
   const value: ConfigLoad = { diagnostics: r.diagnostics };
   if (r.loaded) value.config = r.loaded.config;
-  cache.set(file, 'config', key, value);
+  cache.set(file, 'config', text, value);
   return r;
-}
-
-function cacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'irm', 'files');
 }
 
 /**
@@ -318,32 +358,17 @@ export function loadCatalog(opts: LoadOptions): Catalog {
   const diagnostics: Diagnostic[] = [];
   const show = (f: string) => (f.startsWith(builtinDir) ? join('runbooks', relative(builtinDir, f)) : displayPath(f, opts.cwd));
 
-  const fromBuild = builtinDir === BUILTIN_DIR ? readCompiled(builtinDir) : undefined;
-  const compiled = new Map(fromBuild?.compiled.files.map((f) => [join(builtinDir, f.name), f]));
-  /** A built-in file: compiled when that is current, else read and validated here. */
-  const builtin = (file: string, shared: ManualT | undefined): FileResult => {
-    const c = compiled.get(file);
-    if (!c) return loadFile(file, shared, show(file));
-    const r: FileResult = { file, kind: c.kind, source: new DeferredSource(show(file), file, fromBuild!.bytes.get(c.name)!), diagnostics: withFile(c.diagnostics, show(file)) };
-    if (c.runbook) r.runbook = c.runbook;
-    if (c.manual) r.manual = c.manual;
-    return r;
-  };
-
   const manualPath = join(builtinDir, 'manual.yaml');
-  const manualResult = builtin(manualPath, undefined);
+  const manualResult = loadFile(manualPath, undefined, show(manualPath), opts.env);
   if (!manualResult.manual || manualResult.diagnostics.some((d) => d.severity === 'error')) {
     throw new RunbookError(`the built-in manual ${show(manualPath)} is invalid`, manualResult.diagnostics);
   }
   const manual = manualResult.manual;
-  // Team files are checked against the manual (its shared variables), which the build id covers: only while the
-  // compiled built-ins are current is there a cache.
-  const cache = fromBuild && compiled.has(manualPath) ? new FileCache(cacheDir(opts.env), fromBuild.compiled.build) : undefined;
 
   const configPath = findConfig(opts);
   let config: LoadedConfig = { config: {} };
   if (configPath) {
-    const r = cachedConfig(cache, configPath, manual, displayPath(configPath, opts.cwd));
+    const r = loadConfigFile(configPath, manual, displayPath(configPath, opts.cwd), opts.env);
     diagnostics.push(...r.diagnostics);
     if (r.loaded && !r.diagnostics.some((d) => d.severity === 'error')) config = r.loaded;
     else if (r.diagnostics.some((d) => d.severity === 'error')) throw new RunbookError(`invalid configuration in ${displayPath(configPath, opts.cwd)}`, r.diagnostics);
@@ -367,7 +392,7 @@ export function loadCatalog(opts: LoadOptions): Catalog {
     const seenHere = new Map<string, RunbookEntry>();
     for (const file of files) {
       if (file === manualPath) continue;
-      const r = compiled.has(file) ? builtin(file, manual) : cachedFile(cache, file, manual, show(file));
+      const r = loadFile(file, manual, show(file), opts.env);
       if (r.kind === 'manual' && r.diagnostics.length === 0) {
         diagnostics.push(r.source.at(['kind'], 'only the built-in manual may be of kind "manual"', "set the team's contacts, channels and variables in irm.yaml instead"));
         continue;
@@ -401,11 +426,11 @@ export function loadCatalog(opts: LoadOptions): Catalog {
 export function compileBuiltins(build: string, builtinDir = BUILTIN_DIR): Compiled {
   const manualPath = join(builtinDir, 'manual.yaml');
   const show = (f: string) => join('runbooks', relative(builtinDir, f));
-  const manualResult = loadFile(manualPath, undefined, show(manualPath));
+  const manualResult = parse.loadFile(manualPath, undefined, show(manualPath));
   const files: CompiledFile[] = [];
   const errors: Diagnostic[] = [];
   for (const file of yamlFiles(builtinDir)) {
-    const r = file === manualPath ? manualResult : loadFile(file, manualResult.manual, show(file));
+    const r = file === manualPath ? manualResult : parse.loadFile(file, manualResult.manual, show(file));
     errors.push(...r.diagnostics.filter((d) => d.severity === 'error'));
     const entry: CompiledFile = { name: basename(file), text: readFileSync(file, 'utf8'), kind: r.kind, diagnostics: r.diagnostics };
     if (r.runbook) entry.runbook = r.runbook;
