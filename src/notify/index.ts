@@ -1,6 +1,7 @@
 // The notify step the incident commands take after they append to the record: queue the messages for the new events
 // in the outbox, then try to deliver them within the configured timeout. It never throws into the incident work: what
 // cannot be delivered now stays in the outbox, and the operator is told once.
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { incidentStore, nowOf } from '../commands/incident.js';
@@ -11,7 +12,7 @@ import { parseDuration } from '../util/duration.js';
 import { stateDir } from '../util/paths.js';
 import { allSecrets, flush, type DeliveryResult, type FlushOptions } from './deliver.js';
 import { configured, messagesFor, settingsOf, type Message, type NewMessage, type Settings } from './messages.js';
-import { Outbox } from './outbox.js';
+import { HINT_FILE, Outbox } from './outbox.js';
 
 export function settings(ctx: Context): Settings {
   return settingsOf(ctx.catalog().config.config.notify, parseDuration);
@@ -104,6 +105,8 @@ export async function notifyEvents(ctx: Context, incidentId: string, events: rea
     const queued = queue(ctx, incidentId, events);
     if (!queued.length || options(ctx).dryRun) return;
     const { results } = await deliver(ctx);
+    const sent = results.filter((r) => r.ok && r.incident === incidentId);
+    if (sent.length) ctx.io.stderr.write(`irm: notified ${[...new Set(sent.map((r) => (r.jira_key ? `${r.channel} (${r.jira_key})` : r.channel)))].join(', ')}\n`);
     tellStuck(ctx, results);
   } catch (e) {
     warn(ctx, `notifications: ${maskSecrets((e as Error).message)}`);
@@ -115,9 +118,24 @@ export async function flushPending(ctx: Context): Promise<void> {
   try {
     const s = settings(ctx);
     if (options(ctx).notify === false || !s.enabled) return;
-    const { results } = await deliver(ctx);
+    const { results, outbox } = await deliver(ctx);
     tellStuck(ctx, results);
+    forgetStaleHint(ctx, outbox.dir);
   } catch (e) {
     warn(ctx, `notifications: ${maskSecrets((e as Error).message)}`);
+  }
+}
+
+/**
+ * The hint names the outbox of the irm.yaml that queued; run under another (a different state_dir), this command
+ * flushed its own. A hint whose outbox has nothing pending is dropped, so that later commands stop looking.
+ */
+function forgetStaleHint(ctx: Context, ours: string): void {
+  const file = join(stateDir(ctx.io.env), HINT_FILE);
+  try {
+    const named = readFileSync(file, 'utf8').trim();
+    if (named !== ours && !existsSync(join(named, 'pending'))) unlinkSync(file);
+  } catch {
+    /* no hint */
   }
 }
