@@ -1,7 +1,9 @@
 // db-performance on a real PostgreSQL: a real pg_sleep found through pg_stat_activity, real tables without an index,
 // real connections filling max_connections, and the pool setting of the bot's .env.
 import { beforeEach, describe, expect } from 'vitest';
-import { DB_NAME, DB_USER, MAX_CONNECTIONS } from './postgres.js';
+import { closeSync, fsyncSync, openSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { DB_NAME, DB_PASSWORD, DB_USER, MAX_CONNECTIONS, startPostgres } from './postgres.js';
 import { start, waitFor, type Child } from './services.js';
 import { expectCauses, expectChecks, scenario, useServices } from './scenario.js';
 
@@ -92,4 +94,37 @@ describe('db-performance', () => {
     expect(r.report.checks.find((c) => c.id === 'unindexed-tables')!.output!.excerpt.trim().split('\n')).toEqual(['order_events', 'signals']);
     expectChecks(await s.checkAll(), { 'db-performance/unindexed-tables': 'problem' });
   });
+
+  scenario('the database disk over 90% full (PostgreSQL on a small disk of its own, filled)', {}, services, async (s) => {
+    // A PostgreSQL of this scenario's own, on a 128 MB filesystem, so that filling its disk harms nothing else.
+    const small = await startPostgres(128);
+    try {
+      s.writeConfig({ db_port: small.port, db_data_dir: small.data });
+      s.writeEnv({ DATABASE_URL: small.url() });
+      writeFileSync(join(s.home, '.pgpass'), `127.0.0.1:${small.port}:${DB_NAME}:${DB_USER}:${DB_PASSWORD}\n`);
+      fill(small.dir, 0.95);
+      const r = await s.run('db-performance');
+      expectCauses(r, { ...ALL_FINE, 'disk-full': 'confirmed' });
+      expect(Number(r.report.checks.find((c) => c.id === 'db-disk')!.reasons.find((x) => !x.ok)!.got)).toBeGreaterThan(90);
+      expectChecks(await s.checkAll(), { 'db-performance/db-disk': 'problem', 'db-performance/db-answers': 'healthy' });
+    } finally {
+      await small.destroy();
+    }
+  });
 });
+
+/** Write a file until the filesystem holding dir is this full. */
+function fill(dir: string, fraction: number): void {
+  const st = statfsSync(dir);
+  const total = st.blocks * st.bsize;
+  const used = total - st.bfree * st.bsize;
+  const want = Math.ceil(total * fraction) - used;
+  const fd = openSync(join(dir, 'filler'), 'w');
+  const chunk = Buffer.alloc(1 << 20, 7);
+  try {
+    for (let n = 0; n < want; n += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, want - n));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -3,7 +3,8 @@
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { describe, expect } from 'vitest';
-import { waitFor } from './services.js';
+import { DB_NAME, DB_USER } from './postgres.js';
+import { start, waitFor } from './services.js';
 import { expectCauses, expectChecks, row, scenario, useServices } from './scenario.js';
 
 const services = useServices();
@@ -27,6 +28,26 @@ describe('memory-leak', () => {
     expect(checks['memory-growth']!.output!.excerpt).toMatch(new RegExp(`pid ${s.bot!.pid}: rss \\d+ MB -> \\d+ MB, [+-]\\d+ MB`));
     const c = await s.checkAll();
     expectChecks(c, { 'memory-leak/memory-usage': 'problem', 'memory-leak/memory-growth': 'problem', 'memory-leak/idle-in-transaction': 'healthy' });
+  });
+
+  scenario('a session left idle in a transaction (a real BEGIN never committed)', { vars: { idle_transaction_seconds: 2 } }, services, async (s) => {
+    const pg = services().pg;
+    // psql keeps reading its open standard input: the transaction stays open until the test ends the session.
+    const open = start('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', String(pg.port), '-U', DB_USER, '-d', DB_NAME], {
+      env: { ...process.env, HOME: s.home, PGAPPNAME: 'irm-scenario-leaky-session' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    try {
+      open.proc.stdin!.write('BEGIN;\nSELECT count(*) FROM trades;\n');
+      await waitFor('the session idle in its transaction for 2 seconds', () =>
+        pg.sql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'irm-scenario-leaky-session' AND state = 'idle in transaction' AND now() - state_change > interval '2.3 seconds'`) === '1' || undefined, 15_000, 100);
+      const r = await s.run('memory-leak');
+      expectCauses(r, { 'app-memory-leak': 'ruled-out', 'unclosed-db-connections': 'confirmed' });
+      expect(r.report.checks.find((c) => c.id === 'idle-in-transaction')!.output!.excerpt).toMatch(/^\d+\|tradingbot\|irm-scenario-leaky-session\|00:00:0\d$/m);
+      expectChecks(await s.checkAll(), { 'memory-leak/idle-in-transaction': 'problem' });
+    } finally {
+      await open.stop();
+    }
   });
 
   scenario('the bot not running: nothing measured is not "no leak"', { bot: false }, services, async (s) => {

@@ -32,6 +32,12 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 }
 
+const mounts = new Set<string>();
+// After services.ts's own hook has killed the servers: a failed run leaves no filesystem mounted.
+process.on('exit', () => {
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+});
+
 export class Postgres {
   readonly bin = binDir();
   readonly dir: string;
@@ -39,9 +45,19 @@ export class Postgres {
   port = 0;
   private server?: Child;
 
-  constructor() {
+  private mounted = false;
+
+  /** With diskMb, the server lives on a filesystem of its own that size (a tmpfs: root only), which a test can fill. */
+  constructor(readonly diskMb?: number) {
     this.dir = mkdtempSync(join(tmpdir(), 'irm-pg-'));
     this.data = join(this.dir, 'data');
+    if (diskMb !== undefined) {
+      if (process.getuid?.() !== 0) throw new Error('a PostgreSQL on a disk of its own needs root, to mount a small tmpfs (CI runs as root)');
+      const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${diskMb}m,mode=0700`, 'irm-test-pgdisk', this.dir], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`cannot mount a ${diskMb} MB tmpfs for PostgreSQL: ${r.stderr || r.error}`);
+      this.mounted = true;
+      mounts.add(this.dir);
+    }
     if (process.getuid?.() === 0) {
       const { uid: u, gid } = uid('postgres');
       chownSync(this.dir, u, gid);
@@ -129,6 +145,12 @@ export class Postgres {
 
   async destroy(): Promise<void> {
     await this.stop();
+    if (this.mounted) {
+      const r = spawnSync('umount', [this.dir], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`cannot unmount ${this.dir}: ${r.stderr}`);
+      this.mounted = false;
+      mounts.delete(this.dir);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -138,8 +160,8 @@ export class Postgres {
   }
 }
 
-export async function startPostgres(): Promise<Postgres> {
-  const pg = new Postgres();
+export async function startPostgres(diskMb?: number): Promise<Postgres> {
+  const pg = new Postgres(diskMb);
   try {
     await pg.init();
   } catch (e) {
