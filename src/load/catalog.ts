@@ -3,14 +3,15 @@
 // Parsing YAML with positions and validating it with the schema is the slow half of starting up (the yaml and zod
 // libraries alone take longer to load than Node itself), so the built irm avoids it wherever the answer is known:
 // - the built-in runbooks come compiled: the build validates runbooks/*.yaml (a bad one fails the build) and writes
-//   the result to runbooks.json beside the bundled code; it is used only while runbooks/ holds exactly the text it was
-//   compiled from, and otherwise the YAML is read as it is;
-// - a team file's result (its data and its diagnostics) is cached under $XDG_CACHE_HOME/irm with the file's text, the
-//   manual it was checked against and the build of irm that checked it, and used only while all three are the same
-//   (for irm validate too: the result is a function of those three).
-// Both compare the text itself rather than a hash of it: no hash to trust, and no crypto module to load.
+//   the result to runbooks.json beside the bundled code; it is used only while runbooks/ holds exactly the bytes it
+//   was compiled from, and otherwise the YAML is read as it is;
+// - a team file's result (its data and its diagnostics) is cached under $XDG_CACHE_HOME/irm with what the file held,
+//   the manual it was checked against and the build of irm that checked it, and used only while all three are the
+//   same (for irm validate too: the result is a function of those three).
+// "The same bytes" is decided as git decides it: the file's stat signature, and when that changed, its SHA-1.
 // Code run from the sources (the tests) has no runbooks.json beside it, so it parses everything.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,15 +132,37 @@ export interface Compiled {
 export interface CompiledFile {
   /** The file's name in runbooks/. */
   name: string;
-  /** Its text, compiled from. */
-  text: string;
+  /** What it was compiled from: its stat signature (taken before it was read) and the SHA-1 of its bytes. */
+  signature: string;
+  sha1: string;
   kind: FileResult['kind'];
   runbook?: RunbookT;
   manual?: ManualT;
   diagnostics: Diagnostic[];
 }
 
-export const COMPILED_FORMAT = 1;
+export const COMPILED_FORMAT = 2;
+
+const nodeRequire = createRequire(import.meta.url);
+
+/** SHA-1 of a file's bytes; crypto is loaded only when a stat signature no longer matches. */
+function sha1(bytes: Buffer): string {
+  return (nodeRequire('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(bytes).digest('hex');
+}
+
+/**
+ * Size, modification and change times, inode and device: any write to a file changes its times, so while these are the
+ * same the bytes are too (as git's index assumes). Taken before the file is read, so a write while it is being read
+ * changes them after the fact. A copy or a checkout changes them without changing the bytes: then the SHA-1 decides.
+ */
+function signatureOf(st: Stats): string {
+  return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`;
+}
+
+/** Whether a file still holds what was recorded of it. */
+function unchanged(file: string, st: Stats, recorded: { signature: string; sha1: string }): boolean {
+  return signatureOf(st) === recorded.signature || sha1(readFileSync(file)) === recorded.sha1;
+}
 
 /** A short name for a cache slot (FNV-1a, twice): a collision only shares a slot, whose entry says whose it is. */
 function slotName(s: string): string {
@@ -156,9 +179,9 @@ function slotName(s: string): string {
 /** Positions in a file whose data came compiled or cached: its YAML is parsed only if a diagnostic needs a position. */
 class DeferredSource implements SourceFile {
   private parsed?: SourceFile;
-  constructor(public path: string, private readonly file: string, private readonly bytes: Buffer) {}
+  constructor(public path: string, private readonly file: string) {}
   private get real(): SourceFile {
-    return (this.parsed ??= parse.readSource(this.file, this.path, this.bytes));
+    return (this.parsed ??= parse.readSource(this.file, this.path));
   }
   get text() {
     return this.real.text;
@@ -193,7 +216,7 @@ interface CurrentBuild {
   build: string;
   manual: ManualT;
   manualPath: string;
-  files: Map<string, { compiled: CompiledFile; bytes: Buffer }>;
+  files: Map<string, CompiledFile>;
 }
 
 let current: CurrentBuild | null | undefined;
@@ -204,26 +227,20 @@ function currentBuild(): CurrentBuild | null {
 }
 
 function readCompiled(builtinDir: string): CurrentBuild | undefined {
-  let compiled: Compiled;
   try {
-    compiled = JSON.parse(readFileSync(COMPILED_FILE, 'utf8')) as Compiled;
-  } catch {
-    return undefined;
-  }
-  if (compiled.format !== COMPILED_FORMAT) return undefined;
-  try {
+    const compiled = JSON.parse(readFileSync(COMPILED_FILE, 'utf8')) as Compiled;
+    if (compiled.format !== COMPILED_FORMAT) return undefined;
     const names = readdirSync(builtinDir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
     if (names.length !== compiled.files.length) return undefined;
-    const files = new Map<string, { compiled: CompiledFile; bytes: Buffer }>();
+    const files = new Map<string, CompiledFile>();
     for (const [i, name] of names.entries()) {
       const f = compiled.files[i]!;
-      if (f.name !== name) return undefined;
-      const bytes = readFileSync(join(builtinDir, name));
-      if (bytes.toString('utf8') !== f.text) return undefined;
-      files.set(join(builtinDir, name), { compiled: f, bytes });
+      const file = join(builtinDir, name);
+      if (f.name !== name || !unchanged(file, statSync(file), f)) return undefined;
+      files.set(file, f);
     }
     const manualPath = join(builtinDir, 'manual.yaml');
-    const manual = files.get(manualPath)?.compiled.manual;
+    const manual = files.get(manualPath)?.manual;
     return manual ? { build: compiled.build, manual, manualPath, files } : undefined;
   } catch {
     return undefined;
@@ -231,15 +248,16 @@ function readCompiled(builtinDir: string): CurrentBuild | undefined {
 }
 
 interface CacheEntry<T> {
-  /** The build it was checked by (with its manual), the kind of file, its path and its text. */
+  /** The build it was checked by (with its manual), the kind of file, its path, and what it held. */
   context: string;
   kind: string;
   file: string;
-  text: string;
+  signature: string;
+  sha1: string;
   value: T;
 }
 
-/** Results of team files, one slot per file path, used only when the file's text, the manual and irm are the same. */
+/** Results of team files, one slot per file path, used only when the file's bytes, the manual and irm are the same. */
 class FileCache {
   constructor(private readonly dir: string, private readonly context: string) {}
 
@@ -247,25 +265,33 @@ class FileCache {
     return join(this.dir, `${slotName(`${kind}\0${file}`)}.json`);
   }
 
-  get<T>(file: string, kind: string, text: string): T | undefined {
+  get<T>(file: string, kind: string, st: Stats): T | undefined {
     try {
       const e = JSON.parse(readFileSync(this.slot(file, kind), 'utf8')) as CacheEntry<T>;
-      return e.context === this.context && e.kind === kind && e.file === file && e.text === text ? e.value : undefined;
+      if (e.context !== this.context || e.kind !== kind || e.file !== file) return undefined;
+      if (e.signature === signatureOf(st)) return e.value;
+      if (sha1(readFileSync(file)) !== e.sha1) return undefined;
+      // The same bytes under a new signature (a copy, a checkout): remember it, so that the next run need not read them.
+      this.write(file, kind, { ...e, signature: signatureOf(st) });
+      return e.value;
     } catch {
       return undefined;
     }
   }
 
-  set(file: string, kind: string, text: string, value: unknown): void {
-    const entry: CacheEntry<unknown> = { context: this.context, kind, file, text, value };
-    const json = JSON.stringify(entry);
+  set(file: string, kind: string, st: Stats, bytes: Buffer, value: unknown): void {
+    const entry: CacheEntry<unknown> = { context: this.context, kind, file, signature: signatureOf(st), sha1: sha1(bytes), value };
     // Only what survives JSON exactly is cached, so that a cached result is the very value the loader gave.
-    if (!isDeepStrictEqual(JSON.parse(json), entry)) return;
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(entry)), entry)) return;
+    this.write(file, kind, entry);
+  }
+
+  private write(file: string, kind: string, entry: CacheEntry<unknown>): void {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const slot = this.slot(file, kind);
       const tmp = `${slot}.${process.pid}.tmp`;
-      writeFileSync(tmp, json, { mode: 0o600 });
+      writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
       renameSync(tmp, slot);
     } catch {
       /* a cache that cannot be written is no cache: the next run parses again */
@@ -276,12 +302,11 @@ class FileCache {
 /** Files larger than this are not cached (the loader refuses runbooks over 1 MiB anyway). */
 const MAX_CACHED_BYTES = 1024 * 1024;
 
-/** A file's bytes, for the cache key; undefined for what the loader should see for itself (missing, special, huge). */
-function readSmall(file: string): Buffer | undefined {
+/** A file's stat, when the cache may serve it; undefined for what the loader should see for itself (missing, special, huge). */
+function cacheable(file: string): Stats | undefined {
   try {
     const st = statSync(file);
-    if (!st.isFile() || st.size > MAX_CACHED_BYTES) return undefined;
-    return readFileSync(file);
+    return st.isFile() && st.size <= MAX_CACHED_BYTES ? st : undefined;
   } catch {
     return undefined;
   }
@@ -305,47 +330,46 @@ function cacheFor(shared: ManualT | undefined, env: NodeJS.ProcessEnv): FileCach
 /**
  * Parse and validate one runbook or manual file, its diagnostics in file order; never throws for what the file
  * holds. A built-in file comes compiled and a team file may come from the cache, when that result was found for
- * exactly this text, checked against this manual by this build (see the top of this file).
+ * exactly these bytes, checked against this manual by this build (see the top of this file).
  */
 export function loadFile(file: string, shared: ManualT | undefined, display = file, env: NodeJS.ProcessEnv = process.env): FileResult {
   const cur = currentBuild();
-  const builtin = cur?.files.get(file);
-  if (cur && builtin && shared === (file === cur.manualPath ? undefined : cur.manual)) {
-    const c = builtin.compiled;
-    const r: FileResult = { file, kind: c.kind, source: new DeferredSource(display, file, builtin.bytes), diagnostics: withFile(c.diagnostics, display) };
+  const c = cur?.files.get(file);
+  if (cur && c && shared === (file === cur.manualPath ? undefined : cur.manual)) {
+    const r: FileResult = { file, kind: c.kind, source: new DeferredSource(display, file), diagnostics: withFile(c.diagnostics, display) };
     if (c.runbook) r.runbook = c.runbook;
     if (c.manual) r.manual = c.manual;
     return r;
   }
   const cache = cacheFor(shared, env);
-  const bytes = cache && readSmall(file);
-  if (!cache || !bytes) return parse.loadFile(file, shared, display);
-  const text = bytes.toString('utf8');
-  const hit = cache.get<RunbookLoad>(file, 'runbook', text);
-  if (hit) return { ...hit, file, source: new DeferredSource(display, file, bytes), diagnostics: withFile(hit.diagnostics, display) };
+  const st = cache && cacheable(file);
+  if (!cache || !st) return parse.loadFile(file, shared, display);
+  const hit = cache.get<RunbookLoad>(file, 'runbook', st);
+  if (hit) return { ...hit, file, source: new DeferredSource(display, file), diagnostics: withFile(hit.diagnostics, display) };
+  const bytes = readFileSync(file);
   const r = parse.loadFile(file, shared, display, bytes);
   const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
   if (r.runbook) value.runbook = r.runbook;
   if (r.manual) value.manual = r.manual;
-  cache.set(file, 'runbook', text, value);
+  cache.set(file, 'runbook', st, bytes, value);
   return r;
 }
 
 /** Parse and validate irm.yaml, or its result from the cache on the same terms as loadFile. */
 export function loadConfigFile(file: string, manual: ManualT | undefined, display = file, env: NodeJS.ProcessEnv = process.env): { loaded?: LoadedConfig; diagnostics: Diagnostic[] } {
   const cache = cacheFor(manual, env);
-  const bytes = cache && readSmall(file);
-  if (!cache || !bytes) return parse.loadConfigFile(file, manual, display);
-  const text = bytes.toString('utf8');
-  const hit = cache.get<ConfigLoad>(file, 'config', text);
+  const st = cache && cacheable(file);
+  if (!cache || !st) return parse.loadConfigFile(file, manual, display);
+  const hit = cache.get<ConfigLoad>(file, 'config', st);
   if (hit) {
     const diagnostics = withFile(hit.diagnostics, display);
-    return hit.config ? { loaded: { file, config: hit.config, source: new DeferredSource(display, file, bytes) }, diagnostics } : { diagnostics };
+    return hit.config ? { loaded: { file, config: hit.config, source: new DeferredSource(display, file) }, diagnostics } : { diagnostics };
   }
+  const bytes = readFileSync(file);
   const r = parse.loadConfigFile(file, manual, display, bytes);
   const value: ConfigLoad = { diagnostics: r.diagnostics };
   if (r.loaded) value.config = r.loaded.config;
-  cache.set(file, 'config', text, value);
+  cache.set(file, 'config', st, bytes, value);
   return r;
 }
 
@@ -426,17 +450,23 @@ export function loadCatalog(opts: LoadOptions): Catalog {
 export function compileBuiltins(build: string, builtinDir = BUILTIN_DIR): Compiled {
   const manualPath = join(builtinDir, 'manual.yaml');
   const show = (f: string) => join('runbooks', relative(builtinDir, f));
-  const manualResult = parse.loadFile(manualPath, undefined, show(manualPath));
+  const read = (file: string) => {
+    const signature = signatureOf(statSync(file));
+    const bytes = readFileSync(file);
+    return { signature, bytes, sha1: sha1(bytes) };
+  };
+  const manualBytes = read(manualPath);
+  const manualResult = parse.loadFile(manualPath, undefined, show(manualPath), manualBytes.bytes);
   const files: CompiledFile[] = [];
   const errors: Diagnostic[] = [];
   for (const file of yamlFiles(builtinDir)) {
-    const r = file === manualPath ? manualResult : parse.loadFile(file, manualResult.manual, show(file));
+    const { signature, bytes, sha1: digest } = file === manualPath ? manualBytes : read(file);
+    const r = file === manualPath ? manualResult : parse.loadFile(file, manualResult.manual, show(file), bytes);
     errors.push(...r.diagnostics.filter((d) => d.severity === 'error'));
-    const entry: CompiledFile = { name: basename(file), text: readFileSync(file, 'utf8'), kind: r.kind, diagnostics: r.diagnostics };
+    const entry: CompiledFile = { name: basename(file), signature, sha1: digest, kind: r.kind, diagnostics: r.diagnostics };
     if (r.runbook) entry.runbook = r.runbook;
     if (r.manual) entry.manual = r.manual;
-    const text = JSON.stringify(entry);
-    if (!isDeepStrictEqual(JSON.parse(text), entry)) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(entry)), entry)) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
     files.push(entry);
   }
   if (!manualResult.manual && !errors.length) throw new Error(`${show(manualPath)} is not the manual (kind: manual)`);

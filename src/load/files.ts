@@ -56,8 +56,8 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
 }
 
 /** A file's source with its positions, for a file whose data came from the compiled or cached form. */
-export function readSource(file: string, display: string, bytes: Buffer): SourceFile {
-  const src = parseYamlFile(file, bytes).source;
+export function readSource(file: string, display: string): SourceFile {
+  const src = parseYamlFile(file).source;
   (src as { path: string }).path = display;
   return src;
 }
