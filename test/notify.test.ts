@@ -358,6 +358,22 @@ describe("an incident's life, told to Slack, PagerDuty, Jira and the stakeholder
     }
   });
 
+  it("irm triage's initial response acknowledges: PagerDuty acknowledge, Slack, a Jira comment, as it happens", async () => {
+    const w = workspace();
+    const t = await w.run(['triage', '--severity', 'P0', '--title', 'Bot down', '--until', '1', '--json']);
+    const id = t.json().incident as string;
+    expect(t.stderr).toContain('irm: notified slack, pagerduty, jira (OPS-7), email');
+    expect(pd.requests[0]!.body.payload.severity).toBe('critical');
+    const r = await w.run(['resume', id, '--until', '2', '--yes', '--json']);
+    expect(r.json().status).toBe('investigating');
+    expect(pd.requests.map((x) => x.body.event_action)).toEqual(['trigger', 'acknowledge']);
+    expect(slack.requests.at(-1)!.body.text).toContain('Status: detected → investigating (acknowledged)');
+    expect(jira.requests.at(-1)!.path).toBe('/rest/api/2/issue/OPS-7/comment');
+    // The acknowledgement went out before the quick health checks ran: it is on the record before them.
+    const kinds = readRecord(w.home, id).map((e) => (e.type === 'notification' ? `${e.channel}:${e.status}` : e.type));
+    expect(kinds.indexOf('pagerduty:sent', kinds.indexOf('status'))).toBeLessThan(kinds.indexOf('command'));
+  });
+
   it('does not page for a P3, and sends no email for it', async () => {
     const w = workspace();
     const t = await w.run(['triage', '--severity', 'P3', '--title', 'Log rotation late', '--until', '1', '--json']);

@@ -37,7 +37,9 @@ export function describeEvent(e: TimelineEvent): string | undefined {
     case 'escalation':
       return `Escalated to level ${e.to_level}: ${e.trigger}`;
     case 'notification':
-      return `Notified ${e.audience} (${e.channel})`;
+      // A delivery that failed is retried from the outbox; the timeline shows when it was sent.
+      if (e.status === 'failed') return undefined;
+      return `Notified ${e.audience} (${e.channel}${e.jira_key ? `: ${e.jira_key}` : ''})`;
     case 'attachment':
       return `Attached ${e.file}`;
     default:

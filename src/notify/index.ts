@@ -11,7 +11,7 @@ import { maskSecrets } from '../model/redact.js';
 import { parseDuration } from '../util/duration.js';
 import { stateDir } from '../util/paths.js';
 import { allSecrets, flush, type DeliveryResult, type FlushOptions } from './deliver.js';
-import { configured, messagesFor, settingsOf, type Message, type NewMessage, type Settings } from './messages.js';
+import { CHANNELS, configured, messagesFor, settingsOf, type Channel, type Message, type NewMessage, type Settings } from './messages.js';
 import { HINT_FILE, Outbox } from './outbox.js';
 
 export function settings(ctx: Context): Settings {
@@ -34,6 +34,8 @@ export function notifyOn(ctx: Context, s = settings(ctx)): boolean {
 
 const warn = (ctx: Context, text: string) => ctx.io.stderr.write(`irm: warning: ${text}\n`);
 
+const AUDIENCE: Record<Channel, string> = { slack: 'the team', pagerduty: 'on-call', jira: 'the incident ticket', email: 'stakeholders' };
+
 /** A record line for a delivery: sent (with the Jira key when one was made), or failed the first time it sticks. */
 function record(store: IncidentStore, r: DeliveryResult, m: Message): void {
   if (!r.ok && !r.newly_stuck) return;
@@ -42,7 +44,7 @@ function record(store: IncidentStore, r: DeliveryResult, m: Message): void {
       {
         type: 'notification',
         channel: r.channel,
-        audience: r.channel === 'email' ? 'stakeholders' : r.channel,
+        audience: AUDIENCE[r.channel],
         message: `${r.kind}${r.jira_key ? `: ${r.jira_key}` : ''}`,
         status: r.ok ? 'sent' : 'failed',
         key: m.key,
@@ -105,7 +107,7 @@ export async function notifyEvents(ctx: Context, incidentId: string, events: rea
     const queued = queue(ctx, incidentId, events);
     if (!queued.length || options(ctx).dryRun) return;
     const { results } = await deliver(ctx);
-    const sent = results.filter((r) => r.ok && r.incident === incidentId);
+    const sent = results.filter((r) => r.ok && r.incident === incidentId).sort((a, b) => CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel));
     if (sent.length) ctx.io.stderr.write(`irm: notified ${[...new Set(sent.map((r) => (r.jira_key ? `${r.channel} (${r.jira_key})` : r.channel)))].join(', ')}\n`);
     tellStuck(ctx, results);
   } catch (e) {
