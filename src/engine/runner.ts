@@ -29,6 +29,8 @@ export interface RunResult {
   bytes: number;
   truncated: boolean;
   timedOut: boolean;
+  /** The time limit it had, for saying what it exceeded. */
+  timeoutMs?: number;
   /** Stopped at the end of its window (a streaming command). */
   windowEnded: boolean;
   interrupted: boolean;
@@ -143,6 +145,7 @@ export class LocalRunner implements Runner {
       bytes: out.total,
       truncated: out.truncated,
       timedOut,
+      timeoutMs: req.timeoutMs,
       windowEnded,
       interrupted,
     };

@@ -1,6 +1,7 @@
 // A check's verdict from its expectations, each saying in plain words what it wanted and what it got.
 import type { Expectation } from '../model/schema.js';
 import type { RunResult } from './runner.js';
+import { formatDuration } from '../util/duration.js';
 
 export type Verdict = 'healthy' | 'warning' | 'problem' | 'error' | 'skipped' | 'blocked' | 'refused' | 'interrupted' | 'not-applicable';
 
@@ -35,7 +36,7 @@ export function couldNotRun(r: RunResult): CouldNotRun | undefined {
     const tool = r.spawnError.replace(/^[^:]+: /, '');
     return { kind: r.spawnError.startsWith('command not found') ? 'missing-command' : 'spawn-failed', message: r.spawnError, hint: TOOL_HINTS[tool] };
   }
-  if (r.timedOut) return { kind: 'timeout', message: `timed out after ${Math.round(r.durationMs / 100) / 10}s`, hint: 'the service may be hanging; or raise this check\'s timeout' };
+  if (r.timedOut) return { kind: 'timeout', message: `timed out after ${formatDuration(r.timeoutMs ?? r.durationMs)}`, hint: 'the service may be hanging; or raise this check\'s timeout' };
   const err = r.stderr + '\n' + r.stdout;
   if (/Cannot connect to the Docker daemon|error during connect|permission denied while trying to connect to the Docker daemon|Is the docker daemon running/i.test(err)) {
     return { kind: 'docker-unavailable', message: 'docker daemon unreachable', hint: 'is docker running here? For a deployment without docker, set deployment: host in irm.yaml' };
