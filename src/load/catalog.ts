@@ -74,6 +74,8 @@ export interface FileResult {
   kind: 'runbook' | 'manual' | 'unknown';
   runbook?: RunbookT;
   manual?: ManualT;
+  /** The runbook's id, when it is known without reading the runbook (a compiled one is parsed when first used). */
+  id?: string;
   source: SourceFile;
   diagnostics: Diagnostic[];
 }
@@ -136,18 +138,30 @@ export interface CompiledFile {
   signature: string;
   sha1: string;
   kind: FileResult['kind'];
-  runbook?: RunbookT;
-  manual?: ManualT;
+  id?: string;
+  /** The runbook or the manual as JSON, parsed when first used: irm contacts needs no runbook. */
+  json?: string;
   diagnostics: Diagnostic[];
 }
 
-export const COMPILED_FORMAT = 2;
-
-const nodeRequire = createRequire(import.meta.url);
+export const COMPILED_FORMAT = 3;
 
 /** SHA-1 of a file's bytes; crypto is loaded only when a stat signature no longer matches. */
 function sha1(bytes: Buffer): string {
-  return (nodeRequire('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(bytes).digest('hex');
+  return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(bytes).digest('hex');
+}
+
+/** Define a property computed when first read, then kept. */
+function lazy<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(target, key, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
+      return value;
+    },
+  });
 }
 
 /**
@@ -217,6 +231,13 @@ interface CurrentBuild {
   manual: ManualT;
   manualPath: string;
   files: Map<string, CompiledFile>;
+  /** Each file's data, parsed once: the same object every time it is asked for. */
+  parsed: Map<string, unknown>;
+}
+
+function compiledData(cur: CurrentBuild, file: string): unknown {
+  if (!cur.parsed.has(file)) cur.parsed.set(file, JSON.parse(cur.files.get(file)!.json!));
+  return cur.parsed.get(file);
 }
 
 let current: CurrentBuild | null | undefined;
@@ -240,8 +261,10 @@ function readCompiled(builtinDir: string): CurrentBuild | undefined {
       files.set(file, f);
     }
     const manualPath = join(builtinDir, 'manual.yaml');
-    const manual = files.get(manualPath)?.manual;
-    return manual ? { build: compiled.build, manual, manualPath, files } : undefined;
+    const m = files.get(manualPath);
+    if (m?.kind !== 'manual' || !m.json) return undefined;
+    const manual = JSON.parse(m.json) as ManualT;
+    return { build: compiled.build, manual, manualPath, files, parsed: new Map([[manualPath, manual]]) };
   } catch {
     return undefined;
   }
@@ -337,8 +360,8 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
   const c = cur?.files.get(file);
   if (cur && c && shared === (file === cur.manualPath ? undefined : cur.manual)) {
     const r: FileResult = { file, kind: c.kind, source: new DeferredSource(display, file), diagnostics: withFile(c.diagnostics, display) };
-    if (c.runbook) r.runbook = c.runbook;
-    if (c.manual) r.manual = c.manual;
+    if (c.id !== undefined) r.id = c.id;
+    if (c.json !== undefined) lazy(r, c.kind === 'manual' ? 'manual' : 'runbook', () => compiledData(cur, file) as never);
     return r;
   }
   const cache = cacheFor(shared, env);
@@ -422,17 +445,19 @@ export function loadCatalog(opts: LoadOptions): Catalog {
         continue;
       }
       diagnostics.push(...r.diagnostics);
-      if (!r.runbook || r.diagnostics.some((d) => d.severity === 'error')) continue;
-      const dup = seenHere.get(r.runbook.id);
+      const id = r.id ?? r.runbook?.id;
+      if (id === undefined || r.diagnostics.some((d) => d.severity === 'error')) continue;
+      const dup = seenHere.get(id);
       if (dup) {
-        diagnostics.push(r.source.at(['id'], `duplicate runbook id "${r.runbook.id}": also defined in ${dup.source.path}`, 'runbook ids are unique; rename one of them'));
+        diagnostics.push(r.source.at(['id'], `duplicate runbook id "${id}": also defined in ${dup.source.path}`, 'runbook ids are unique; rename one of them'));
         continue;
       }
-      const entry: RunbookEntry = { runbook: r.runbook, file, origin, source: r.source };
-      const earlier = byId.get(r.runbook.id);
+      const entry = { file, origin, source: r.source } as RunbookEntry;
+      lazy(entry, 'runbook', () => r.runbook!);
+      const earlier = byId.get(id);
       if (earlier) entry.overrides = earlier;
-      seenHere.set(r.runbook.id, entry);
-      byId.set(r.runbook.id, entry);
+      seenHere.set(id, entry);
+      byId.set(id, entry);
     }
   }
   return {
@@ -464,9 +489,10 @@ export function compileBuiltins(build: string, builtinDir = BUILTIN_DIR): Compil
     const r = file === manualPath ? manualResult : parse.loadFile(file, manualResult.manual, show(file), bytes);
     errors.push(...r.diagnostics.filter((d) => d.severity === 'error'));
     const entry: CompiledFile = { name: basename(file), signature, sha1: digest, kind: r.kind, diagnostics: r.diagnostics };
-    if (r.runbook) entry.runbook = r.runbook;
-    if (r.manual) entry.manual = r.manual;
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(entry)), entry)) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
+    const data = r.runbook ?? r.manual;
+    if (r.runbook) entry.id = r.runbook.id;
+    if (data) entry.json = JSON.stringify(data);
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify({ ...entry, json: data })), { ...entry, json: data })) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
     files.push(entry);
   }
   if (!manualResult.manual && !errors.length) throw new Error(`${show(manualPath)} is not the manual (kind: manual)`);

@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     outdir: out,
     chunkNames: '[name]-[hash]',
     // CommonJS dependencies (commander, cli-table3) call require(); an ES module has none of its own.
-    banner: { js: "import { createRequire as __irmCreateRequire } from 'node:module'; const require = __irmCreateRequire(import.meta.url);" },
+    // Made on first use: most chunks never require anything, and createRequire costs a little for each.
+    banner: { js: "import { createRequire as __irmCreateRequire } from 'node:module'; let __irmRequire; const require = (id) => (__irmRequire ??= __irmCreateRequire(import.meta.url))(id);" },
     plugins: [lazyFiles, lazyChildProcess],
     metafile: true,
   });
