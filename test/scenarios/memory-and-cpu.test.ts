@@ -14,7 +14,9 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-describe('memory-leak', () => {
+// Memory, sessions and absent processes measure nothing that the others disturb: side by side. The CPU scenarios
+// below measure CPU shares, and run one at a time after them.
+describe.concurrent('memory-leak', () => {
   scenario('a bot process whose memory keeps growing', { vars: { memory_max_mb: 256 } }, services, async (s) => {
     const leak = await s.botProcess('grow');
     await waitFor('the leaking process past 256 MB', () => rssMb(leak.pid) > 280 || undefined, 20_000, 100);

@@ -6,7 +6,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, cleanEnv } from '../helpers.js';
+import { BIN } from '../helpers.js';
 import { DB_NAME, DB_PASSWORD, DB_USER, startPostgres, type Postgres } from './postgres.js';
 import { startRedis, type Redis } from './redis.js';
 import { freePort, ready, start, stopAll, type Child } from './services.js';
@@ -215,9 +215,17 @@ export class Scenario {
     return c;
   }
 
+  /** The environment an operator runs irm in: no irm variables or colour forcing (as test/helpers.ts's cleanEnv), this
+   * scenario's HOME (its ~/.pgpass), and irmEnv. */
+  private operatorEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!/^(IRM_|FORCE_COLOR|NO_COLOR|XDG_|NODE_OPTIONS|VITEST|TERM$|PG)/.test(k)) env[k] = v;
+    return { ...env, HOME: this.home, XDG_CONFIG_HOME: join(this.home, '.config'), XDG_STATE_HOME: join(this.home, '.state'), ...this.irmEnv };
+  }
+
   irm(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: cleanEnv({ HOME: this.home, XDG_CONFIG_HOME: join(this.home, '.config'), XDG_STATE_HOME: join(this.home, '.state'), ...this.irmEnv }), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: this.dir, env: this.operatorEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
