@@ -270,56 +270,105 @@ function readCompiled(builtinDir: string): CurrentBuild | undefined {
   }
 }
 
-interface CacheEntry<T> {
-  /** The build it was checked by (with its manual), the kind of file, its path, and what it held. */
-  context: string;
-  kind: string;
-  file: string;
+interface CachedFile {
+  /** What the file held when it was checked. */
   signature: string;
   sha1: string;
-  value: T;
+  value: unknown;
 }
 
-/** Results of team files, one slot per file path, used only when the file's bytes, the manual and irm are the same. */
+/** The results for one folder's files: one read per folder, not per file. */
+interface Pack {
+  /** The build it was checked by (with its manual), the kind of files and their folder. */
+  context: string;
+  kind: string;
+  dir: string;
+  files: Record<string, CachedFile>;
+}
+
+/**
+ * Results of team files, one pack per folder, used only when the file's bytes, the manual and irm are the same. New
+ * results are written when the catalog has loaded (or at exit): each pack once, however many files changed.
+ */
 class FileCache {
+  private readonly packs = new Map<string, { pack: Pack; dirty: boolean }>();
+
   constructor(private readonly dir: string, private readonly context: string) {}
 
-  private slot(file: string, kind: string): string {
-    return join(this.dir, `${slotName(`${kind}\0${file}`)}.json`);
+  private slot(kind: string, dir: string): string {
+    return join(this.dir, `${slotName(`${kind}\0${dir}`)}.json`);
+  }
+
+  private pack(kind: string, dir: string): { pack: Pack; dirty: boolean } {
+    const key = `${kind}\0${dir}`;
+    let p = this.packs.get(key);
+    if (!p) {
+      let pack: Pack | undefined;
+      try {
+        pack = JSON.parse(readFileSync(this.slot(kind, dir), 'utf8')) as Pack;
+      } catch {
+        /* none yet, or unreadable: start afresh */
+      }
+      if (!pack || pack.context !== this.context || pack.kind !== kind || pack.dir !== dir || typeof pack.files !== 'object') pack = { context: this.context, kind, dir, files: {} };
+      this.packs.set(key, (p = { pack, dirty: false }));
+    }
+    return p;
   }
 
   get<T>(file: string, kind: string, st: Stats): T | undefined {
+    const p = this.pack(kind, dirname(file));
+    const e = p.pack.files[basename(file)];
+    if (!e) return undefined;
+    const signature = signatureOf(st);
+    if (e.signature === signature) return e.value as T;
     try {
-      const e = JSON.parse(readFileSync(this.slot(file, kind), 'utf8')) as CacheEntry<T>;
-      if (e.context !== this.context || e.kind !== kind || e.file !== file) return undefined;
-      if (e.signature === signatureOf(st)) return e.value;
       if (sha1(readFileSync(file)) !== e.sha1) return undefined;
-      // The same bytes under a new signature (a copy, a checkout): remember it, so that the next run need not read them.
-      this.write(file, kind, { ...e, signature: signatureOf(st) });
-      return e.value;
     } catch {
       return undefined;
     }
+    // The same bytes under a new signature (a copy, a checkout): remember it, so that the next run need not read them.
+    e.signature = signature;
+    this.changed(p);
+    return e.value as T;
   }
 
   set(file: string, kind: string, st: Stats, bytes: Buffer, value: unknown): void {
-    const entry: CacheEntry<unknown> = { context: this.context, kind, file, signature: signatureOf(st), sha1: sha1(bytes), value };
     // Only what survives JSON exactly is cached, so that a cached result is the very value the loader gave.
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(entry)), entry)) return;
-    this.write(file, kind, entry);
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value)) return;
+    const p = this.pack(kind, dirname(file));
+    p.pack.files[basename(file)] = { signature: signatureOf(st), sha1: sha1(bytes), value };
+    this.changed(p);
   }
 
-  private write(file: string, kind: string, entry: CacheEntry<unknown>): void {
-    try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const slot = this.slot(file, kind);
-      const tmp = `${slot}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-      renameSync(tmp, slot);
-    } catch {
-      /* a cache that cannot be written is no cache: the next run parses again */
+  private changed(p: { dirty: boolean }): void {
+    p.dirty = true;
+    if (!flushAtExit) {
+      flushAtExit = true;
+      process.once('exit', flushCaches);
     }
   }
+
+  flush(): void {
+    for (const p of this.packs.values()) {
+      if (!p.dirty) continue;
+      p.dirty = false;
+      try {
+        mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        const slot = this.slot(p.pack.kind, p.pack.dir);
+        const tmp = `${slot}.${process.pid}.tmp`;
+        writeFileSync(tmp, JSON.stringify(p.pack), { mode: 0o600 });
+        renameSync(tmp, slot);
+      } catch {
+        /* a cache that cannot be written is no cache: the next run parses again */
+      }
+    }
+  }
+}
+
+let flushAtExit = false;
+
+function flushCaches(): void {
+  for (const c of caches.values()) c.flush();
 }
 
 /** Files larger than this are not cached (the loader refuses runbooks over 1 MiB anyway). */
@@ -339,14 +388,19 @@ type RunbookLoad = Pick<FileResult, 'kind' | 'runbook' | 'manual' | 'diagnostics
 type ConfigLoad = { config?: ConfigT; diagnostics: Diagnostic[] };
 
 const caches = new Map<string, FileCache>();
+const cacheOfEnv = new WeakMap<NodeJS.ProcessEnv, FileCache>();
 
 /** The cache of team files, when there is a current build and the file is checked against its manual. */
 function cacheFor(shared: ManualT | undefined, env: NodeJS.ProcessEnv): FileCache | undefined {
   const cur = currentBuild();
   if (!cur || shared !== cur.manual) return undefined;
-  const dir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'irm', 'files');
-  let cache = caches.get(dir);
-  if (!cache) caches.set(dir, (cache = new FileCache(dir, cur.build)));
+  let cache = cacheOfEnv.get(env);
+  if (!cache) {
+    const dir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'irm', 'files');
+    cache = caches.get(dir);
+    if (!cache) caches.set(dir, (cache = new FileCache(dir, cur.build)));
+    cacheOfEnv.set(env, cache);
+  }
   return cache;
 }
 
@@ -460,6 +514,7 @@ export function loadCatalog(opts: LoadOptions): Catalog {
       byId.set(id, entry);
     }
   }
+  flushCaches();
   return {
     manual,
     manualFile: manualPath,
