@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ready, start, type Child } from './services.js';
+import { freePort, onFreePorts, ready, start, type Child } from './services.js';
 
 export const DB_USER = 'tradingbot';
 export const DB_NAME = 'tradingbot';
@@ -77,7 +77,10 @@ export class Postgres {
     writeFileSync(pw, 'unused\n');
     if (process.getuid?.() === 0) chownSync(pw, uid('postgres').uid, uid('postgres').gid);
     this.run(join(this.bin, 'initdb'), ['-D', this.data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--pwfile', pw, '--no-sync', '-E', 'UTF8', '--locale=C']);
-    await this.start();
+    await onFreePorts(`PostgreSQL`, async (fresh) => {
+      if (fresh) this.port = await freePort();
+      await this.start();
+    });
     this.sql(`CREATE ROLE ${DB_USER} LOGIN PASSWORD '${DB_PASSWORD}'`);
     this.sql(`CREATE DATABASE ${DB_NAME} OWNER ${DB_USER}`);
   }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ready, start, type Child } from './services.js';
+import { freePort, onFreePorts, ready, start, type Child } from './services.js';
 
 export class Redis {
   port = 0;
@@ -39,6 +39,9 @@ export class Redis {
 
 export async function startRedis(): Promise<Redis> {
   const r = new Redis();
-  await r.start();
+  await onFreePorts('Redis', async (fresh) => {
+    if (fresh) r.port = await freePort();
+    await r.start();
+  });
   return r;
 }

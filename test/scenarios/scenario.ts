@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { BIN } from '../helpers.js';
 import { DB_NAME, DB_PASSWORD, DB_USER, startPostgres, type Postgres } from './postgres.js';
 import { startRedis, type Redis } from './redis.js';
-import { freePort, ready, start, stopAll, type Child } from './services.js';
+import { freePort, onFreePorts, ready, start, stopAll, type Child } from './services.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const FAKE_BOT = join(HERE, 'fake-bot.mjs');
@@ -66,7 +66,7 @@ export interface RunReport {
 }
 export interface CheckReport {
   results: (CheckRow & { runbook: string })[];
-  summary: Record<string, number>;
+  summary: Record<'healthy' | 'warning' | 'problem' | 'error' | 'skipped', number>;
   exit_code: number;
 }
 
@@ -190,8 +190,26 @@ export class Scenario {
   }
 
   async startBot(): Promise<void> {
-    this.bot = start(process.execPath, [FAKE_BOT, 'api', this.tag, join(this.dir, 'bot-state.json'), String(this.apiPort), String(this.outsidePort)]);
-    await ready(this.bot, /listening/, "the bot's API");
+    await onFreePorts("the bot's API", async (fresh) => {
+      if (fresh) await this.movePorts();
+      this.bot = start(process.execPath, [FAKE_BOT, 'api', this.tag, join(this.dir, 'bot-state.json'), String(this.apiPort), String(this.outsidePort)]);
+      await ready(this.bot, /listening/, "the bot's API");
+    });
+  }
+
+  /** New ports for the bot and the outside services, wherever .env and irm.yaml name the old ones. */
+  private async movePorts(): Promise<void> {
+    const moves: [number, number][] = [[this.apiPort, await freePort()], [this.outsidePort, await freePort()]];
+    const move = (v: string | number) => {
+      let out = String(v);
+      for (const [from, to] of moves) out = out === String(from) ? String(to) : out.replace(`127.0.0.1:${from}`, `127.0.0.1:${to}`);
+      return typeof v === 'number' ? Number(out) : out;
+    };
+    this.env = Object.fromEntries(Object.entries(this.env).map(([k, v]) => [k, v === null ? null : String(move(v))]));
+    this.vars = Object.fromEntries(Object.entries(this.vars).map(([k, v]) => [k, move(v)]));
+    [this.apiPort, this.outsidePort] = [moves[0]![1], moves[1]![1]];
+    this.writeEnv();
+    this.writeConfig();
   }
 
   async stopBot(): Promise<void> {
@@ -268,11 +286,6 @@ export class Scenario {
 /** The status of each cause, by id. */
 export function statuses(r: RunReport): Record<string, string> {
   return Object.fromEntries(r.diagnosis.causes.map((c) => [c.id, c.status]));
-}
-
-export function verdicts(r: { checks?: CheckRow[]; results?: CheckRow[] }, runbook?: string): Record<string, string> {
-  const rows = (r.results ?? r.checks ?? []).filter((x) => !runbook || x.runbook === undefined || x.runbook === runbook);
-  return Object.fromEntries(rows.map((x) => [x.id, x.verdict]));
 }
 
 /** One row of irm check --all. */

@@ -108,6 +108,21 @@ export async function ready(child: Child, marker: RegExp, what: string, timeoutM
   }
 }
 
+/**
+ * Start something on ports from freePort, again on fresh ports when one was taken meanwhile: a port is free when it
+ * is handed out, but until the server binds it, any other process (a connection's local port, too) may take it.
+ */
+export async function onFreePorts<T>(what: string, attempt: (fresh: boolean) => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt(i > 1);
+    } catch (e) {
+      if (i >= tries || !/EADDRINUSE|Address already in use|could not bind/i.test(String(e))) throw e;
+      process.stderr.write(`${what}: a port was taken meanwhile, trying others\n`);
+    }
+  }
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((c) => c.stop()));
 }
