@@ -90,12 +90,24 @@ describe('what a command loads', () => {
     expect(heavyIn(r)).toEqual([]);
   });
 
+  it('irm run --dry-run, which runs nothing, loads no execa', () => {
+    const r = run(['run', 'db-performance', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Command not executed:');
+    expect(r.packages).not.toContain('execa');
+  });
+
   // The recorder sees what is loaded: commands that need these packages are seen loading them.
-  it('sees execa loaded by irm run, and yaml and zod by irm validate', () => {
-    const dryRun = run(['run', 'db-performance', '--dry-run']);
-    expect(dryRun.code, dryRun.stderr).toBe(0);
-    expect(dryRun.packages).toContain('execa');
+  it('sees execa loaded by irm check, and yaml and zod by irm validate', () => {
     const team = tmp('irm-guard-team-');
+    writeFileSync(
+      join(team, 'quick.yaml'),
+      ['id: quick', 'title: Quick', 'summary: One check', 'severity: P3', 'symptoms: [x]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', '      - id: ok', '        title: Runs true', '        run: "true"', '    solution:', '      - text: n/a', ''].join('\n'),
+    );
+    const check = run(['check', 'quick', '--runbooks', team, '--json']);
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout).results[0].verdict).toBe('healthy');
+    expect(check.packages).toContain('execa');
     cpSync(join(ROOT, 'runbooks/db-performance.yaml'), join(team, 'team.yaml'));
     const validate = run(['validate', join(team, 'team.yaml')]);
     expect(validate.code, validate.stderr).toBe(0);

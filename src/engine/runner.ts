@@ -1,5 +1,5 @@
 // Where commands run. The local runner: its own process group, a timeout, bounded output, and a kill of the whole group.
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { CommandForm } from '../model/command.js';
@@ -88,6 +88,8 @@ export class LocalRunner implements Runner {
   readonly name = 'local';
 
   async run(req: RunRequest): Promise<RunResult> {
+    // Loaded when something first runs: a dry run, a plan or a refusal never needs it.
+    const execa: typeof Execa = (await import('execa')).execa;
     const started = performance.now();
     const out = new BoundedOutput();
     const so = new BoundedOutput();
