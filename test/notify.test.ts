@@ -547,6 +547,35 @@ describe('a channel that fails loses nothing and sends nothing twice', () => {
   });
 });
 
+describe('Jira resolution', () => {
+  it('a transition that fails is retried alone: the resolution comment is posted once', async () => {
+    const w = workspace(`notify:\n  timeout: 3s\n  jira:\n    url: ${jira.url()}\n    project: OPS\n    token_env: JIRA_TOKEN\n    resolve_transition: done\n`);
+    const t = await w.run(['triage', '--severity', 'P2', '--title', 'Fills slowly', '--until', '1', '--json']);
+    const id = t.json().incident as string;
+    const normal = jiraHandler();
+    let failed = false;
+    jira.handler = (req, res) => {
+      if (req.method === 'POST' && req.path.endsWith('/transitions') && !failed) {
+        failed = true;
+        return void res.writeHead(503).end('busy');
+      }
+      return normal(req, res);
+    };
+    const r = await w.run(['incident', 'status', id, 'resolved']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('could not notify');
+    expect(jira.requests.slice(1).map((x) => `${x.method} ${x.path}`)).toEqual([
+      'POST /rest/api/2/issue/OPS-7/comment',
+      'GET /rest/api/2/issue/OPS-7/transitions',
+      'POST /rest/api/2/issue/OPS-7/transitions',
+      'GET /rest/api/2/issue/OPS-7/transitions',
+      'POST /rest/api/2/issue/OPS-7/transitions',
+    ]);
+    // The transition is matched by name whatever its case.
+    expect(jira.requests.at(-1)!.body).toEqual({ transition: { id: '31' } });
+  });
+});
+
 describe('secrets, switches and the test command', () => {
   it('a secret echoed back by a receiver is masked in every message', async () => {
     const w = workspace(`notify:\n  timeout: 1s\n  jira:\n    url: ${jira.url()}\n    project: OPS\n    token_env: JIRA_TOKEN\n    email_env: JIRA_EMAIL\n`);

@@ -119,7 +119,7 @@ async function send(req: Http, timeoutMs: number): Promise<{ status: number; tex
   return { status: res.status, text, json };
 }
 
-/** The HTTP requests one message makes (Jira's resolve makes up to three), and what the answer tells the record. */
+/** The HTTP requests one message makes (a Jira transition makes two: it looks its id up), and what the answer tells the record. */
 export interface Transport {
   deliver(m: Message, ctx: { jiraKey?: string }): Promise<{ status: number | string; jira_key?: string; response?: string }>;
 }
@@ -179,17 +179,13 @@ async function jira(m: Message, s: Settings, secrets: Record<string, string>, ji
     const r = await send({ method: 'POST', url: `${issue}/comment`, headers, body: { body: op.body } }, timeoutMs);
     return { status: r.status, response: r.text };
   }
-  const r = await send({ method: 'POST', url: `${issue}/comment`, headers, body: { body: op.comment } }, timeoutMs);
-  if (op.transition) {
-    const list = await send({ method: 'GET', url: `${issue}/transitions`, headers }, timeoutMs);
-    const transitions = (list.json as { transitions?: { id: string; name: string }[] } | undefined)?.transitions ?? [];
-    const t = transitions.find((x) => x.name.toLowerCase() === op.transition!.toLowerCase());
-    // The comment is made: an unknown transition is reported but does not resend it.
-    if (!t) return { status: r.status, response: `commented; no transition "${op.transition}" (available: ${transitions.map((x) => x.name).join(', ') || 'none'})` };
-    const done = await send({ method: 'POST', url: `${issue}/transitions`, headers, body: { transition: { id: t.id } } }, timeoutMs);
-    return { status: done.status, response: `commented and moved to ${t.name}` };
-  }
-  return { status: r.status, response: r.text };
+  const list = await send({ method: 'GET', url: `${issue}/transitions`, headers }, timeoutMs);
+  const transitions = (list.json as { transitions?: { id: string; name: string }[] } | undefined)?.transitions ?? [];
+  const t = transitions.find((x) => x.name.toLowerCase() === op.transition.toLowerCase());
+  // Already done, or a workflow without it: asking again will not help; the comment has told the ticket.
+  if (!t) return { status: list.status, response: `no transition "${op.transition}" (available: ${transitions.map((x) => x.name).join(', ') || 'none'})` };
+  const done = await send({ method: 'POST', url: `${issue}/transitions`, headers, body: { transition: { id: t.id } } }, timeoutMs);
+  return { status: done.status, response: `moved to ${t.name}` };
 }
 
 /** Just what irm uses of nodemailer (which ships no types). */

@@ -37,7 +37,7 @@ export function configured(s: Settings): Channel[] {
 export type Kind = 'created' | 'acknowledged' | 'update' | 'resolved' | 'test';
 
 /** What a Jira message does; the issue key comes from the record when it is delivered. */
-export type JiraOp = { op: 'create'; fields: Record<string, unknown> } | { op: 'comment'; body: string } | { op: 'resolve'; comment: string; transition?: string };
+export type JiraOp = { op: 'create'; fields: Record<string, unknown> } | { op: 'comment'; body: string } | { op: 'transition'; transition: string };
 
 export interface Message {
   /** The idempotency key: the event's id and the channel. Delivered at most once per key. */
@@ -92,9 +92,11 @@ function updateLine(e: TimelineEvent): string | undefined {
  */
 export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: Settings): NewMessage[] {
   const out: NewMessage[] = [];
-  const add = (channel: Channel, e: TimelineEvent, kind: Kind, body: unknown) => {
+  // One request's worth per message, so that a retry repeats nothing that went through (the resolution's Jira
+  // comment and its transition are two messages: a failed transition does not post the comment again).
+  const add = (channel: Channel, e: TimelineEvent, kind: Kind, body: unknown, part = '') => {
     if (!s[channel]) return;
-    out.push({ key: `${e.id}:${channel}`, channel, incident: inc.id, event_id: e.id, kind, body });
+    out.push({ key: `${e.id}:${channel}${part}`, channel, incident: inc.id, event_id: e.id, kind, body });
   };
   const pages = (sev: string) => !!s.pagerduty?.severities.includes(sev);
   const mails = (sev: string) => !!s.email?.severities.includes(sev);
@@ -137,7 +139,8 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
       add('slack', e, 'resolved', slackText([`:white_check_mark: Resolved ${inc.id}: ${head}`, `Severity: ${inc.severity}   Duration: ${took}`, ...summary.slice(1)]));
       if (pages(inc.severity) || hasTrigger(inc, s)) add('pagerduty', e, 'resolved', pdEvent('resolve', inc, s));
       const comment = summary.filter(Boolean).join('\n');
-      add('jira', e, 'resolved', { op: 'resolve', comment, ...(s.jira?.resolve_transition ? { transition: s.jira.resolve_transition } : {}) } satisfies JiraOp);
+      add('jira', e, 'resolved', { op: 'comment', body: comment } satisfies JiraOp);
+      if (s.jira?.resolve_transition) add('jira', e, 'resolved', { op: 'transition', transition: s.jira.resolve_transition } satisfies JiraOp, ':transition');
       if (mails(inc.severity)) add('email', e, 'resolved', { subject: `[${inc.severity}] Resolved ${inc.id}: ${inc.title}`, text: [`Resolved: ${inc.title}`, `Duration: ${took}`, ...summary.slice(1)].filter(Boolean).join('\n') });
       continue;
     }
