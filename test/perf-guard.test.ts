@@ -90,11 +90,13 @@ describe('what a command loads', () => {
     expect(heavyIn(r)).toEqual([]);
   });
 
-  it('irm run --dry-run, which runs nothing, loads no execa', () => {
+  it('irm run --dry-run, which runs nothing and has no terminal, loads neither execa nor ora', () => {
     const r = run(['run', 'db-performance', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Command not executed:');
+    expect(r.packages).toContain('cli-table3');
     expect(r.packages).not.toContain('execa');
+    expect(r.packages).not.toContain('ora');
   });
 
   // The recorder sees what is loaded: commands that need these packages are seen loading them.

@@ -5,7 +5,8 @@
 //   loads only the code it needs); what every command needs is in few files, which Node loads far faster than the
 //   hundreds of small modules the dependencies come as;
 // - files.cjs: the YAML and schema half of loading (src/load/files.ts with yaml and zod). Loading is synchronous and
-//   most commands never need it, so the bundle requires it on first use instead of importing it up front;
+//   most commands never need it, so the bundle requires it on first use instead of importing it up front; ora.cjs
+//   likewise, for the spinner;
 // - runbooks.json: runbooks/*.yaml, validated as irm validates them (a bad built-in runbook fails the build here,
 //   with its located diagnostics), for src/load/catalog.ts to use while runbooks/ still holds exactly those bytes;
 // - meta.json: which source modules went into which file (test/perf-guard.test.ts reads it).
@@ -100,6 +101,25 @@ async function main(): Promise<void> {
       }));
     },
   };
+  // ora (a spinner: it and its dependencies are about a quarter of irm run's code) is needed only when a spinner
+  // starts, on a terminal; run-view.ts calls it synchronously, so it too comes from a CommonJS file on first use.
+  const oraSide = await build({ ...common, stdin: { contents: "export { default } from 'ora';", resolveDir: root, sourcefile: 'ora-entry.js' }, format: 'cjs', outfile: join(out, 'ora.cjs'), metafile: true });
+  failOnWarnings('ora.cjs', oraSide);
+  const lazyOra: Plugin = {
+    name: 'lazy-ora',
+    setup(b) {
+      b.onResolve({ filter: /^ora$/ }, () => ({ path: 'ora', namespace: 'lazy-ora' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-ora' }, () => ({
+        loader: 'js',
+        contents: [
+          "import { createRequire } from 'node:module';",
+          'let ora;',
+          "export default function lazyOra(options) { return (ora ??= createRequire(import.meta.url)('./ora.cjs').default)(options); }",
+        ].join('\n'),
+      }));
+    },
+  };
+
   const cli = await build({
     ...common,
     entryPoints: { cli: 'src/cli.ts' },
@@ -110,11 +130,11 @@ async function main(): Promise<void> {
     // CommonJS dependencies (commander, cli-table3) call require(); an ES module has none of its own.
     // Made on first use: most chunks never require anything, and createRequire costs a little for each.
     banner: { js: "import { createRequire as __irmCreateRequire } from 'node:module'; let __irmRequire; const require = (id) => (__irmRequire ??= __irmCreateRequire(import.meta.url))(id);" },
-    plugins: [lazyFiles, lazyChildProcess],
+    plugins: [lazyFiles, lazyChildProcess, lazyOra],
     metafile: true,
   });
   failOnWarnings('cli.js', cli);
-  const meta = { inputs: { ...files.metafile.inputs, ...cli.metafile.inputs }, outputs: { ...files.metafile.outputs, ...cli.metafile.outputs } };
+  const meta = { inputs: { ...files.metafile.inputs, ...oraSide.metafile.inputs, ...cli.metafile.inputs }, outputs: { ...files.metafile.outputs, ...oraSide.metafile.outputs, ...cli.metafile.outputs } };
   writeFileSync(join(out, 'meta.json'), JSON.stringify(meta).replaceAll(`dist/bundle.${process.pid}.tmp/`, 'dist/bundle/'));
 
   const old = `${final}.${process.pid}.old`;
