@@ -1,11 +1,22 @@
 // Spawning the built bin/irm as a user would, in a temporary folder of its own.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every temporary folder a test made, removed when its worker exits. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+function mkTemp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
 export const BIN = join(ROOT, 'bin', 'irm');
 
 export interface Result {
@@ -22,7 +33,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (/^(IRM_|FORCE_COLOR|NO_COLOR|XDG_|NODE_OPTIONS|VITEST|TERM$)/.test(k)) continue;
     env[k] = v;
   }
-  const home = mkdtempSync(join(tmpdir(), 'irm-home-'));
+  const home = mkTemp('irm-home-');
   env.HOME = home;
   env.XDG_CONFIG_HOME = join(home, '.config');
   env.XDG_STATE_HOME = join(home, '.state');
@@ -56,7 +67,7 @@ export function irm(args: string[], opts: { cwd?: string; env?: Record<string, s
 }
 
 export function tmp(prefix = 'irm-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkTemp(prefix);
 }
 
 /** Write files (path → content) under a new temporary folder and return it. */
