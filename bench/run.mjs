@@ -27,7 +27,7 @@ const ONLY = flag('only', '');
 const hasHyperfine = spawnSync('hyperfine', ['--version'], { encoding: 'utf8' }).status === 0;
 const HARNESS = flag('harness', hasHyperfine ? 'hyperfine' : 'node');
 
-if (!existsSync(join(ROOT, 'dist/bundle/cli.js'))) {
+if (!existsSync(join(ROOT, 'dist/bundle/cli.cjs'))) {
   console.error('bench: no build; run npm run build first (npm run bench does)');
   process.exit(2);
 }
