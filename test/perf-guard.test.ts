@@ -202,12 +202,14 @@ describe('the cache of team files', () => {
     expect(heavyIn(run(['contacts', 'p0'], t))).toEqual([]);
   });
 
-  it('finds positions in a cached file by reading it again', () => {
+  it('finds positions in a cached file by reading it again, with the YAML reader alone', () => {
     const t = team();
     const first = run(['config', '--json'], t);
     const second = run(['config', '--json'], t);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toBe(first.stdout);
+    expect(second.packages).toContain('yaml');
+    expect(second.packages).not.toContain('zod');
     expect(JSON.parse(second.stdout).variables.find((v: { name: string }) => v.name === 'api_port').where).toBe('irm.yaml:3');
   });
 

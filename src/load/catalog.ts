@@ -20,7 +20,7 @@ import type { Config as ConfigT, Manual as ManualT, Runbook as RunbookT } from '
 import { RunbookError, UsageError } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
 import * as parse from './files.js';
-import type { SourceFile } from './source.js';
+import { readSource, type SourceFile } from './source.js';
 
 /** The package's folder: this file is two levels down in the sources (src/load) and in every build (dist/load, dist/bundle). */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -195,7 +195,7 @@ class DeferredSource implements SourceFile {
   private parsed?: SourceFile;
   constructor(public path: string, private readonly file: string) {}
   private get real(): SourceFile {
-    return (this.parsed ??= parse.readSource(this.file, this.path));
+    return (this.parsed ??= readSource(this.file, this.path));
   }
   get text() {
     return this.real.text;

@@ -4,7 +4,7 @@
 import type { Manual as ManualT } from '../model/schema.js';
 import { Config, Manual, Runbook } from '../model/schema.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { parseYamlFile, type SourceFile } from './source.js';
+import { parseYamlFile } from './source.js';
 import { lintConfig, lintManual, lintRunbook, schemaDiagnostics } from './validate.js';
 import type { FileResult, LoadedConfig } from './catalog.js';
 
@@ -53,11 +53,4 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
   const r = Config.safeParse(data);
   if (!r.success) return { diagnostics: schemaDiagnostics(Config, r.error.issues, data, parsed.source) };
   return { loaded: { file, config: r.data, source: parsed.source }, diagnostics: lintConfig(r.data, parsed.source, manual) };
-}
-
-/** A file's source with its positions, for a file whose data came from the compiled or cached form. */
-export function readSource(file: string, display: string): SourceFile {
-  const src = parseYamlFile(file).source;
-  (src as { path: string }).path = display;
-  return src;
 }

@@ -138,6 +138,13 @@ export function parseYamlFile(path: string, content?: string | Buffer): Parsed {
   return { source, data, diagnostics };
 }
 
+/** A file's source with its positions, for a file whose data came compiled or cached (src/load/catalog.ts). */
+export function readSource(file: string, display: string): SourceFile {
+  const src = parseYamlFile(file).source;
+  (src as { path: string }).path = display;
+  return src;
+}
+
 /**
  * The YAML library's syntax errors, made to point where the author must look. After the first syntax error
  * the parser's recovery reports confusion, not mistakes: only the first line's errors are kept (and duplicate keys).

@@ -5,9 +5,10 @@
 //   one file far faster than the hundreds of small modules the dependencies come as, and on Node 20 a CommonJS
 //   program starts about 15 ms sooner than an ES module one (no ES module loader, cheaper compilation). Each command's
 //   modules are still evaluated only when its import() runs: the bundler makes those lazy.
-// - files.cjs, execa.cjs, ora.cjs, inquirer.cjs: the heavy code few commands need, each required the first time it is
-//   used (a stub in cli.cjs forwards to it): the YAML and schema half of loading (src/load/files.ts with yaml and
-//   zod, needed synchronously), running commands, the spinner, the prompts;
+// - files.cjs, source.cjs, execa.cjs, ora.cjs, inquirer.cjs: the heavy code few commands need, each required the
+//   first time it is used (a stub in cli.cjs forwards to it): the YAML and schema half of loading (src/load/files.ts
+//   with yaml and zod, needed synchronously), the YAML reader alone (positions in a compiled or cached file),
+//   running commands, the spinner, the prompts;
 // - cli.cjs.v8cache: V8's compiled code for cli.cjs, for bin/irm (Node 20 has no compile cache of its own);
 // - runbooks.json: runbooks/*.yaml, validated as irm validates them (a bad built-in runbook fails the build here,
 //   with its located diagnostics), for src/load/catalog.ts to use while runbooks/ still holds exactly those bytes;
@@ -28,6 +29,8 @@ const final = join(root, 'dist', 'bundle');
 // Built beside the old bundle and swapped in at the end, so that an irm started meanwhile finds a whole one.
 const out = `${final}.${process.pid}.tmp`;
 const FILES_MODULE = resolve(root, 'src/load/files.ts');
+const SOURCE_MODULE = resolve(root, 'src/load/source.ts');
+const CATALOG_MODULE = resolve(root, 'src/load/catalog.ts');
 
 const common: BuildOptions = {
   bundle: true,
@@ -85,11 +88,11 @@ function stub(s: Side): string {
   ].join('\n');
 }
 
-function lazy(name: string, filter: RegExp, matches: (path: string, resolveDir: string) => boolean, s: Side): Plugin {
+function lazy(name: string, filter: RegExp, matches: (path: string, resolveDir: string, importer: string) => boolean, s: Side): Plugin {
   return {
     name,
     setup(b) {
-      b.onResolve({ filter }, (args) => (matches(args.path, args.resolveDir) ? { path: name, namespace: name } : undefined));
+      b.onResolve({ filter }, (args) => (matches(args.path, args.resolveDir, args.importer) ? { path: name, namespace: name } : undefined));
       b.onLoad({ filter: /.*/, namespace: name }, () => ({ loader: 'js', contents: stub(s) }));
     },
   };
@@ -100,6 +103,8 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
 
   const files = await side('files.cjs', { module: FILES_MODULE });
+  // Only the YAML reader, for positions in a file that came compiled or cached: no schema (zod) to load for that.
+  const source = await side('source.cjs', { module: SOURCE_MODULE });
   const execa = await side('execa.cjs', { source: "export * from 'execa';" });
   const ora = await side('ora.cjs', { source: "export { default } from 'ora';" });
   const inquirer = await side('inquirer.cjs', { source: "export * from '@inquirer/prompts';" });
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
     plugins: [
       special,
       lazy('lazy-files', /^\.\/files\.js$/, (p, dir) => resolve(dir, p.replace(/\.js$/, '.ts')) === FILES_MODULE, files),
+      lazy('lazy-source', /^\.\/source\.js$/, (p, dir, importer) => importer === CATALOG_MODULE && resolve(dir, p.replace(/\.js$/, '.ts')) === SOURCE_MODULE, source),
       lazy('lazy-execa', /^execa$/, () => true, execa),
       lazy('lazy-ora', /^ora$/, () => true, ora),
       lazy('lazy-inquirer', /^@inquirer\/prompts$/, () => true, inquirer),
@@ -153,7 +159,7 @@ async function main(): Promise<void> {
   failOnWarnings('cli.cjs', cli);
   const dynamic = cli.metafile!.outputs[`dist/bundle.${process.pid}.tmp/cli.cjs`]?.imports.filter((i) => i.kind === 'dynamic-import') ?? [];
   if (dynamic.length) throw new Error(`cli.cjs keeps an import() of ${dynamic.map((i) => i.path).join(', ')}: bin/irm compiles it as a script, which cannot import()`);
-  const metas = [files, execa, ora, inquirer].map((s) => s.metafile).concat(cli.metafile!);
+  const metas = [files, source, execa, ora, inquirer].map((s) => s.metafile).concat(cli.metafile!);
   const meta = { inputs: Object.assign({}, ...metas.map((m) => m.inputs)), outputs: Object.assign({}, ...metas.map((m) => m.outputs)) };
   writeFileSync(join(out, 'meta.json'), JSON.stringify(meta).replaceAll(`dist/bundle.${process.pid}.tmp/`, 'dist/bundle/'));
 
