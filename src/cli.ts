@@ -1,6 +1,6 @@
 // The command line: commander wiring only. Each command's module is imported when that command runs.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, type GlobalOptions, type IO } from './context.js';
 import { PACKAGE_DIR } from './load/catalog.js';
@@ -642,11 +642,25 @@ function printDiagnostics(e: RunbookError, io: IO, color: boolean): number {
   return e.exitCode;
 }
 
+/**
+ * Whether standard input is a terminal, without opening a stream on it (process.stdin) or loading the tty module,
+ * 2-3 ms each, when it plainly is not: a pipe or a file, or /dev/null (cron, CI, scripts).
+ */
+function stdinIsTTY(): boolean {
+  try {
+    const st = fstatSync(0);
+    if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return false;
+  } catch {
+    /* no standard input, or no /dev/null: ask the tty module */
+  }
+  return process.stdin.isTTY === true;
+}
+
 export async function runFromProcess(): Promise<void> {
   const io: IO = {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdinIsTTY: process.stdin.isTTY === true,
+    stdinIsTTY: stdinIsTTY(),
     env: process.env,
     cwd: process.cwd(),
   };
