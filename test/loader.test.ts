@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, loadFile, type FileResult } from '../src/load/catalog.js';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../src/load/diagnostics.js';
 import { MAX_FILE_BYTES } from '../src/load/source.js';
+import { resolveVariables } from '../src/load/variables.js';
 import type { Manual } from '../src/model/schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -587,5 +588,33 @@ describe('loadCatalog', () => {
     expect(entry.overrides).toBeDefined();
     expect(entry.overrides!.origin).toBe('built-in');
     expect(entry.overrides!.runbook.id).toBe('db-performance');
+  });
+});
+
+describe('where an irm.yaml variable came from', () => {
+  it('is looked up in irm.yaml when first read, once, and is then a plain property that JSON and spreads carry', () => {
+    const dir = join(tmp, 'where');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'irm.yaml'), 'contacts: {}\nvariables:\n  deployment: host\n  api_port: 9000\n');
+    const cat = loadCatalog({ cwd: dir, env: { XDG_CONFIG_HOME: join(dir, 'xdg'), XDG_CACHE_HOME: join(dir, 'cache') } });
+    const source = cat.config.source!;
+    const at = source.at.bind(source);
+    const looked: unknown[] = [];
+    source.at = (...a: Parameters<typeof at>) => (looked.push(a[0]), at(...a));
+    const vars = resolveVariables(cat, undefined, { env: {} });
+    const port = vars.get('api_port')!;
+    expect(port).toMatchObject({ value: '9000', source: 'irm.yaml' });
+    expect(looked).toEqual([]);
+    expect(port.where).toBe('irm.yaml:4');
+    expect(looked).toEqual([['variables', 'api_port']]);
+    expect(port.where).toBe('irm.yaml:4');
+    expect(looked).toHaveLength(1);
+    expect(Object.getOwnPropertyDescriptor(port, 'where')).toMatchObject({ value: 'irm.yaml:4', enumerable: true, writable: true });
+    // Not read yet: a spread or JSON reads it then.
+    const dep = vars.get('deployment')!;
+    expect({ ...dep }.where).toBe('irm.yaml:3');
+    expect(JSON.parse(JSON.stringify(dep)).where).toBe('irm.yaml:3');
+    expect({ ...dep, where: 'typed in' }.where).toBe('typed in');
+    expect(vars.get('api_url')).toMatchObject({ source: 'default', where: 'manual default', value: 'http://localhost:9000' });
   });
 });

@@ -213,6 +213,24 @@ describe('the cache of team files', () => {
     expect(JSON.parse(second.stdout).variables.find((v: { name: string }) => v.name === 'api_port').where).toBe('irm.yaml:3');
   });
 
+  it('does not read positions in a cached irm.yaml for a dry run, which shows no variable\'s line', () => {
+    const t = team();
+    expect(run(['list', '--json'], t).code).toBe(0);
+    const r = run(['run', 'db-performance', '--dry-run'], t);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Command not executed:');
+    expect(heavyIn(r)).toEqual([]);
+    // The variable irm.yaml sets is still used: its value reaches the commands.
+    const api = run(['run', 'team-0', '--dry-run'], t);
+    expect(api.code, api.stderr).toBe(0);
+    expect(api.stdout).toContain('http://localhost:9000/health');
+    expect(heavyIn(api)).toEqual([]);
+    // What does show the line still finds it.
+    const config = run(['config'], t);
+    expect(config.code, config.stderr).toBe(0);
+    expect(config.stdout).toMatch(/│ api_port +│ 9000 +│ irm\.yaml:3 +│/);
+  });
+
   it('does not serve a file that changed, even with its size and modification time kept', () => {
     const t = team();
     expect(run(['list', '--json'], t).code).toBe(0);

@@ -4,6 +4,7 @@ import { findPlaceholders, expandText } from '../model/placeholders.js';
 import { isSecretName, maskSecrets } from '../model/redact.js';
 import { RunbookError, UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
+import { lazyProperty } from '../util/lazy.js';
 import type { Catalog } from './catalog.js';
 import { checkValue } from './validate.js';
 
@@ -65,8 +66,15 @@ export function resolveVariables(catalog: Catalog, runbook: Runbook | undefined,
     if (sets[name] !== undefined) raw.set(name, { ...base, value: sets[name], source: 'flag', where: `--set ${name}` });
     else if (env !== undefined && env !== '') raw.set(name, { ...base, value: env, source: 'env', where: envName(name) });
     else if (cfgVars[name] !== undefined) {
-      const line = catalog.config.source ? catalog.config.source.at(['variables', name], '').line : undefined;
-      raw.set(name, { ...base, value: String(cfgVars[name]), source: 'irm.yaml', where: line ? `${cfgFile}:${line}` : cfgFile });
+      // The line is looked up only when shown: in a cached irm.yaml that means reading the file again with the YAML
+      // parser, which a dry run or a check that shows no variable's origin need not pay.
+      const source = catalog.config.source;
+      const r: ResolvedVariable = { ...base, value: String(cfgVars[name]), source: 'irm.yaml', where: cfgFile };
+      if (source) lazyProperty(r, 'where', () => {
+        const line = source.at(['variables', name], '').line;
+        return line ? `${cfgFile}:${line}` : cfgFile;
+      });
+      raw.set(name, r);
     } else if (v.default !== undefined) raw.set(name, { ...base, value: String(v.default), source: 'default', where: by === 'manual' ? 'manual default' : `${by} default` });
     else raw.set(name, { ...base, source: 'unset', where: 'no value' });
   }
