@@ -2,12 +2,13 @@
 // (line, column, message, did-you-mean hint), nothing a file holds makes it throw, and good files still load.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalog, loadFile, type FileResult } from '../src/load/catalog.js';
+import { loadCatalog, loadFile, survivesJson, type FileResult } from '../src/load/catalog.js';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../src/load/diagnostics.js';
-import { MAX_FILE_BYTES } from '../src/load/source.js';
+import { MAX_FILE_BYTES } from '../src/load/read.js';
 import { resolveVariables } from '../src/load/variables.js';
 import type { Manual } from '../src/model/schema.js';
 
@@ -616,5 +617,34 @@ describe('where an irm.yaml variable came from', () => {
     expect(JSON.parse(JSON.stringify(dep)).where).toBe('irm.yaml:3');
     expect({ ...dep, where: 'typed in' }.where).toBe('typed in');
     expect(vars.get('api_url')).toMatchObject({ source: 'default', where: 'manual default', value: 'http://localhost:9000' });
+  });
+});
+
+describe('the team-file cache keeps only what JSON gives back unchanged', () => {
+  it.each([
+    [{ a: 1, b: ['x', { c: null, d: true }] }],
+    [{ a: undefined }],
+    [[1, undefined]],
+    // eslint-disable-next-line no-sparse-arrays
+    [[1, , 2]],
+    [{ n: -0 }],
+    [{ n: NaN }],
+    [{ n: Infinity }],
+    [{ d: new Date(0) }],
+    [Object.create(null)],
+    [JSON.parse('{"__proto__": 1}')],
+    [{ s: Symbol('x') }],
+    [{ f: () => 1 }],
+    [{ big: 1n }],
+    ['text'],
+    [null],
+  ])('survivesJson(%o) is what a JSON round trip says', (v) => {
+    let same: boolean;
+    try {
+      same = isDeepStrictEqual(JSON.parse(JSON.stringify(v)), v);
+    } catch {
+      same = false;
+    }
+    expect(survivesJson(v)).toBe(same);
   });
 });

@@ -100,7 +100,7 @@ describe('what a command loads', () => {
   });
 
   // The recorder sees what is loaded: commands that need these packages are seen loading them.
-  it('sees execa loaded by irm check, and yaml and zod by irm validate', () => {
+  it('sees execa loaded by irm check, zod by irm validate, and yaml only where a diagnostic needs a position', () => {
     const team = tmp('irm-guard-team-');
     writeFileSync(
       join(team, 'quick.yaml'),
@@ -110,11 +110,24 @@ describe('what a command loads', () => {
     expect(check.code, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout).results[0].verdict).toBe('healthy');
     expect(check.packages).toContain('execa');
+    // Its progress spinner is for a terminal: without one, ora stays unloaded.
+    expect(check.packages).not.toContain('ora');
     cpSync(join(ROOT, 'runbooks/db-performance.yaml'), join(team, 'team.yaml'));
     const validate = run(['validate', join(team, 'team.yaml')]);
     expect(validate.code, validate.stderr).toBe(0);
-    expect(validate.packages).toContain('yaml');
     expect(validate.packages).toContain('zod');
+    // The fast reader of plain YAML read it: a valid runbook needs no yaml library.
+    expect(validate.packages).not.toContain('yaml');
+    writeFileSync(join(team, 'bad.yaml'), readFileSync(join(team, 'team.yaml'), 'utf8').replace(/^severity: P\d$/m, 'severity: P9'));
+    const bad = run(['validate', join(team, 'bad.yaml')]);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout + bad.stderr).toMatch(/bad\.yaml:\d+:11: error: severity: expected one of "P0", "P1", "P2", "P3", got "P9"/);
+    expect(bad.packages).toContain('yaml');
+    // And YAML beyond the plain part (an anchor) goes to the yaml library, to the same result.
+    writeFileSync(join(team, 'anchored.yaml'), readFileSync(join(team, 'quick.yaml'), 'utf8').replace('symptoms: [x]', 'symptoms: &s [x]'));
+    const anchored = run(['validate', join(team, 'anchored.yaml')]);
+    expect(anchored.code, anchored.stdout + anchored.stderr).toBe(0);
+    expect(anchored.packages).toContain('yaml');
   });
 });
 
@@ -147,7 +160,8 @@ describe('the compiled built-in runbooks', () => {
     const r = run(['list', '--json'], { bin: join(dir, 'bin/irm'), root: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).find((x: { id: string }) => x.id === 'high-cpu').title).toBe('X'.repeat(title.length));
-    expect(r.packages).toContain('yaml');
+    // Read and checked again (zod), not taken from runbooks.json.
+    expect(r.packages).toContain('zod');
   });
 
   it('give way to the YAML when a runbook is added, and an invalid one is reported as before', () => {
@@ -193,7 +207,7 @@ describe('the cache of team files', () => {
     const t = team();
     const first = run(['list', '--json'], t);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.packages).toContain('yaml');
+    expect(first.packages).toContain('zod');
     const second = run(['list', '--json'], t);
     expect(second.code, second.stderr).toBe(0);
     expect(heavyIn(second)).toEqual([]);

@@ -15,12 +15,12 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual } from 'node:util';
 import type { Config as ConfigT, Manual as ManualT, Runbook as RunbookT } from '../model/schema.js';
 import { RunbookError, UsageError } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
 import * as parse from './files.js';
-import { readSource, type SourceFile } from './source.js';
+import { readSource } from './read.js';
+import type { SourceFile } from './source.js';
 
 /** The package's folder: this file is two levels down in the sources (src/load) and in every build (dist/load, dist/bundle). */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,9 +146,38 @@ export interface CompiledFile {
 
 export const COMPILED_FORMAT = 3;
 
+let crypto: typeof import('node:crypto') | undefined;
+
 /** SHA-1 of a file's bytes; crypto is loaded only when a stat signature no longer matches. */
 function sha1(bytes: Buffer): string {
-  return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(bytes).digest('hex');
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha1').update(bytes).digest('hex');
+}
+
+/**
+ * Whether JSON gives back exactly this value (as isDeepStrictEqual judges): plain objects and arrays of strings,
+ * booleans, null and finite numbers other than -0, with no holes and no undefined.
+ */
+export function survivesJson(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (v === null) return true;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!(i in v) || !survivesJson(v[i])) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype || Object.getOwnPropertySymbols(v).length) return false;
+      for (const k of Object.keys(v)) if (!survivesJson((v as Record<string, unknown>)[k])) return false;
+      return Object.keys(v).length === Object.getOwnPropertyNames(v).length;
+    }
+    default:
+      return false;
+  }
 }
 
 /** Define a property computed when first read, then kept. */
@@ -188,39 +217,6 @@ function slotName(s: string): string {
     b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
   }
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}
-
-/** Positions in a file whose data came compiled or cached: its YAML is parsed only if a diagnostic needs a position. */
-class DeferredSource implements SourceFile {
-  private parsed?: SourceFile;
-  constructor(public path: string, private readonly file: string) {}
-  private get real(): SourceFile {
-    return (this.parsed ??= readSource(this.file, this.path));
-  }
-  get text() {
-    return this.real.text;
-  }
-  get doc() {
-    return this.real.doc;
-  }
-  get lineCounter() {
-    return this.real.lineCounter;
-  }
-  get lines() {
-    return this.real.lines;
-  }
-  position(offset: number) {
-    return this.real.position(offset);
-  }
-  locate(...a: Parameters<SourceFile['locate']>) {
-    return this.real.locate(...a);
-  }
-  diagnostic(...a: Parameters<SourceFile['diagnostic']>) {
-    return this.real.diagnostic(...a);
-  }
-  at(...a: Parameters<SourceFile['at']>) {
-    return this.real.at(...a);
-  }
 }
 
 const withFile = (ds: Diagnostic[], file: string): Diagnostic[] => ds.map((d) => ({ ...d, file }));
@@ -334,7 +330,7 @@ class FileCache {
 
   set(file: string, kind: string, st: Stats, bytes: Buffer, value: unknown): void {
     // Only what survives JSON exactly is cached, so that a cached result is the very value the loader gave.
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value)) return;
+    if (!survivesJson(value)) return;
     const p = this.pack(kind, dirname(file));
     p.pack.files[basename(file)] = { signature: signatureOf(st), sha1: sha1(bytes), value };
     this.changed(p);
@@ -413,7 +409,7 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
   const cur = currentBuild();
   const c = cur?.files.get(file);
   if (cur && c && shared === (file === cur.manualPath ? undefined : cur.manual)) {
-    const r: FileResult = { file, kind: c.kind, source: new DeferredSource(display, file), diagnostics: withFile(c.diagnostics, display) };
+    const r: FileResult = { file, kind: c.kind, source: readSource(file, display), diagnostics: withFile(c.diagnostics, display) };
     if (c.id !== undefined) r.id = c.id;
     if (c.json !== undefined) lazy(r, c.kind === 'manual' ? 'manual' : 'runbook', () => compiledData(cur, file) as never);
     return r;
@@ -422,7 +418,7 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
   const st = cache && cacheable(file);
   if (!cache || !st) return parse.loadFile(file, shared, display);
   const hit = cache.get<RunbookLoad>(file, 'runbook', st);
-  if (hit) return { ...hit, file, source: new DeferredSource(display, file), diagnostics: withFile(hit.diagnostics, display) };
+  if (hit) return { ...hit, file, source: readSource(file, display), diagnostics: withFile(hit.diagnostics, display) };
   const bytes = readFileSync(file);
   const r = parse.loadFile(file, shared, display, bytes);
   const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
@@ -440,7 +436,7 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
   const hit = cache.get<ConfigLoad>(file, 'config', st);
   if (hit) {
     const diagnostics = withFile(hit.diagnostics, display);
-    return hit.config ? { loaded: { file, config: hit.config, source: new DeferredSource(display, file) }, diagnostics } : { diagnostics };
+    return hit.config ? { loaded: { file, config: hit.config, source: readSource(file, display) }, diagnostics } : { diagnostics };
   }
   const bytes = readFileSync(file);
   const r = parse.loadConfigFile(file, manual, display, bytes);
@@ -547,7 +543,7 @@ export function compileBuiltins(build: string, builtinDir = BUILTIN_DIR): Compil
     const data = r.runbook ?? r.manual;
     if (r.runbook) entry.id = r.runbook.id;
     if (data) entry.json = JSON.stringify(data);
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify({ ...entry, json: data })), { ...entry, json: data })) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
+    if (!survivesJson({ ...entry, json: data })) throw new Error(`${show(file)}: the loaded runbook does not survive JSON unchanged, so it cannot be compiled`);
     files.push(entry);
   }
   if (!manualResult.manual && !errors.length) throw new Error(`${show(manualPath)} is not the manual (kind: manual)`);

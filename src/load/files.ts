@@ -4,7 +4,7 @@
 import type { Manual as ManualT } from '../model/schema.js';
 import { Config, Manual, Runbook } from '../model/schema.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { parseYamlFile } from './source.js';
+import { parseYamlFile } from './read.js';
 import { lintConfig, lintManual, lintRunbook, schemaDiagnostics } from './validate.js';
 import type { FileResult, LoadedConfig } from './catalog.js';
 

@@ -1,9 +1,12 @@
-// A YAML file read defensively and kept with its source positions, so that every error can point at file:line:column.
-import { readFileSync, statSync } from 'node:fs';
+// A YAML file's text parsed by the yaml library and kept with its source positions, so that every error can point at
+// file:line:column. src/load/read.ts reads the file and tries the fast reader of plain YAML first.
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import type { Parsed } from './read.js';
 
-export const MAX_FILE_BYTES = 1024 * 1024;
+/** How the yaml library reads a runbook (src/load/plain-yaml.ts reads the plain part of YAML the same way). */
+export const YAML_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false } as const;
+export const MAX_ALIASES = 100;
 
 export type PathSegment = string | number;
 
@@ -78,45 +81,29 @@ function rangeOf(node: unknown): [number, number] | undefined {
   return r ? [r[0], r[1]] : undefined;
 }
 
-export interface Parsed {
-  source: SourceFile;
-  data: unknown;
-  diagnostics: Diagnostic[];
+/** A file's source with positions, from its text: never throws (what cannot be parsed has no document). */
+export function sourceOf(path: string, text: string): SourceFile {
+  const lc = new LineCounter();
+  let doc: Document.Parsed | undefined;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, ...YAML_OPTIONS });
+  } catch {
+    doc = undefined;
+  }
+  return new SourceFile(path, text, doc, lc);
 }
 
-/**
- * Read and parse one YAML file. Never throws for anything the file holds. `content` is the file's text, or its bytes
- * when the caller has read them already (they get the same checks as bytes read here).
- */
-export function parseYamlFile(path: string, content?: string | Buffer): Parsed {
+/** Parse a file's text with the yaml library: its data, or its syntax errors at their positions. Never throws. */
+export function parseYamlText(path: string, text: string): Parsed {
   const lc = new LineCounter();
-  const empty = (message: string, hint?: string): Parsed => {
-    const source = new SourceFile(path, '', undefined, lc);
-    return { source, data: undefined, diagnostics: [{ file: path, line: 1, col: 1, width: 1, message, hint, severity: 'error', source: '' }] };
-  };
-  let text: string;
-  if (typeof content === 'string') text = content;
-  else {
-    try {
-      let buf = content;
-      if (!buf) {
-        const st = statSync(path);
-        if (!st.isFile()) return empty('not a regular file');
-        if (st.size > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(st.size)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
-        buf = readFileSync(path);
-      }
-      if (buf.length > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(buf.length)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
-      if (buf.includes(0)) return empty('not a text file (it contains NUL bytes)');
-      text = buf.toString('utf8');
-      if (text.includes('\uFFFD')) return empty('not UTF-8 text');
-    } catch (e) {
-      return empty(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  if (text.length > MAX_FILE_BYTES) return empty(`file too large: ${formatBytes(text.length)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`);
+  const empty = (message: string): Parsed => ({
+    source: new SourceFile(path, '', undefined, lc),
+    data: undefined,
+    diagnostics: [{ file: path, line: 1, col: 1, width: 1, message, severity: 'error', source: '' }],
+  });
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, stringKeys: false });
+    doc = parseDocument(text, { lineCounter: lc, ...YAML_OPTIONS });
   } catch (e) {
     return empty(e instanceof RangeError ? 'too deeply nested to read' : `cannot parse: ${(e as Error).message}`);
   }
@@ -128,7 +115,7 @@ export function parseYamlFile(path: string, content?: string | Buffer): Parsed {
   }
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
     const msg = e instanceof RangeError ? 'too deeply nested to read' : /alias/i.test((e as Error).message)
       ? 'too many YAML aliases: this looks like an alias bomb (at most 100 are expanded)'
@@ -136,13 +123,6 @@ export function parseYamlFile(path: string, content?: string | Buffer): Parsed {
     return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, msg)] };
   }
   return { source, data, diagnostics };
-}
-
-/** A file's source with its positions, for a file whose data came compiled or cached (src/load/catalog.ts). */
-export function readSource(file: string, display: string): SourceFile {
-  const src = parseYamlFile(file).source;
-  (src as { path: string }).path = display;
-  return src;
 }
 
 /**
@@ -231,10 +211,4 @@ function yamlMessage(code: string, message: string): string {
   const m = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
   if (code === 'DUPLICATE_KEY') return `${m}: each key may appear once in a mapping`;
   return m;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
