@@ -7,6 +7,8 @@ const SHELL_WORDS: [RegExp, string][] = [
   [/(^|[\s;&|(])(docker-compose|docker\s+compose|docker)\s+(\S+\s+)*?down(?=\s|$)/, 'down'],
   [/(^|[\s;&|(])(\S+\s+)*?restart(?=\s|$)/, 'restart'],
 ];
+/** A line without any of these cannot match a SHELL_WORDS pattern: most lines are passed over with one test. */
+const SHELL_HINT = /kill|rm|down|restart/;
 
 /** SQL and HTTP words that destroy data, looked for anywhere (they sit inside quotes). */
 const DATA_WORDS: [RegExp, string][] = [
@@ -18,6 +20,8 @@ const DATA_WORDS: [RegExp, string][] = [
   [/\bvacuum\s+full\b/i, 'VACUUM FULL'],
   [/\bFLUSHALL\b|\bFLUSHDB\b/i, 'FLUSHALL'],
 ];
+/** The same for DATA_WORDS. */
+const DATA_HINT = /delete|drop|truncate|vacuum|flush/i;
 
 /** The text of a shell line with quoted parts blanked out. */
 export function unquoted(line: string): string {
@@ -48,8 +52,10 @@ export function unquoted(line: string): string {
 
 /** The word that makes a command look like a change or worse, or undefined. */
 export function looksDestructive(line: string): string | undefined {
-  const bare = unquoted(line);
-  for (const [re, word] of SHELL_WORDS) if (re.test(bare)) return word;
-  for (const [re, word] of DATA_WORDS) if (re.test(line)) return word;
+  if (SHELL_HINT.test(line)) {
+    const bare = unquoted(line);
+    for (const [re, word] of SHELL_WORDS) if (re.test(bare)) return word;
+  }
+  if (DATA_HINT.test(line)) for (const [re, word] of DATA_WORDS) if (re.test(line)) return word;
   return undefined;
 }

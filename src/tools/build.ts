@@ -6,10 +6,11 @@
 //   program starts about 15 ms sooner than an ES module one (no ES module loader, cheaper compilation). Each command's
 //   modules are still evaluated only when its import() runs: the bundler makes those lazy.
 // - files.cjs, source.cjs, execa.cjs, ora.cjs, inquirer.cjs: the heavy code few commands need, each required the
-//   first time it is used (a stub in cli.cjs forwards to it): the YAML and schema half of loading (src/load/files.ts
-//   with yaml and zod, needed synchronously), the YAML reader alone (positions in a compiled or cached file),
-//   running commands, the spinner, the prompts;
-// - cli.cjs.v8cache: V8's compiled code for cli.cjs, for bin/irm (Node 20 has no compile cache of its own);
+//   first time it is used (a stub in cli.cjs forwards to it): the schema half of loading (src/load/files.ts with
+//   zod, needed synchronously), the yaml library (positions, and files the fast reader of plain YAML leaves to it;
+//   files.cjs requires it through a stub too), running commands, the spinner, the prompts;
+// - *.cjs.v8cache: V8's compiled code for cli.cjs and the files it requires, for bin/irm (Node 20 has no compile
+//   cache of its own);
 // - runbooks.json: runbooks/*.yaml, validated as irm validates them (a bad built-in runbook fails the build here,
 //   with its located diagnostics), for src/load/catalog.ts to use while runbooks/ still holds exactly those bytes;
 // - meta.json: which source modules went into which file (test/perf-guard.test.ts reads it).
@@ -31,6 +32,7 @@ const out = `${final}.${process.pid}.tmp`;
 const FILES_MODULE = resolve(root, 'src/load/files.ts');
 const SOURCE_MODULE = resolve(root, 'src/load/source.ts');
 const CATALOG_MODULE = resolve(root, 'src/load/catalog.ts');
+const READ_MODULE = resolve(root, 'src/load/read.ts');
 
 const common: BuildOptions = {
   bundle: true,
@@ -61,9 +63,10 @@ interface Side {
   metafile: Metafile;
 }
 
-async function side(file: string, entry: { module: string } | { source: string }): Promise<Side> {
+async function side(file: string, entry: { module: string } | { source: string }, plugins: Plugin[] = []): Promise<Side> {
   const r = await build({
     ...common,
+    plugins,
     ...('module' in entry ? { entryPoints: [entry.module] } : { stdin: { contents: entry.source, resolveDir: root, sourcefile: `${file}-entry.js` } }),
     outfile: join(out, file),
   });
@@ -82,7 +85,8 @@ function stub(s: Side): string {
   return [
     "const { join } = require('node:path');",
     'let m;',
-    `const load = () => (m ??= require(join(__dirname, ${JSON.stringify(s.file)})));`,
+    // bin/irm leaves a loader that uses the file's V8 code cache; without it (Node 22.1+, tests), require.
+    `const load = () => (m ??= (globalThis[Symbol.for('irm.compiled')] ?? require)(join(__dirname, ${JSON.stringify(s.file)})));`,
     s.names.includes('default') ? 'module.exports = function (...args) { return load().default.apply(this, args); };' : '',
     `for (const name of ${JSON.stringify(named)}) Object.defineProperty(module.exports, name, { enumerable: true, get: () => load()[name] });`,
   ].join('\n');
@@ -102,9 +106,11 @@ async function main(): Promise<void> {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 
-  const files = await side('files.cjs', { module: FILES_MODULE });
-  // Only the YAML reader, for positions in a file that came compiled or cached: no schema (zod) to load for that.
+  // The yaml library, for positions (in a file read the quick way, compiled or cached) and for what the fast reader
+  // of plain YAML leaves to it: no schema (zod) to load for that.
   const source = await side('source.cjs', { module: SOURCE_MODULE });
+  const lazySource = lazy('lazy-source', /^\.\/source\.js$/, (p, dir, importer) => (importer === CATALOG_MODULE || importer === READ_MODULE) && resolve(dir, p.replace(/\.js$/, '.ts')) === SOURCE_MODULE, source);
+  const files = await side('files.cjs', { module: FILES_MODULE }, [lazySource]);
   const execa = await side('execa.cjs', { source: "export * from 'execa';" });
   const ora = await side('ora.cjs', { source: "export { default } from 'ora';" });
   const inquirer = await side('inquirer.cjs', { source: "export * from '@inquirer/prompts';" });
@@ -150,7 +156,7 @@ async function main(): Promise<void> {
     plugins: [
       special,
       lazy('lazy-files', /^\.\/files\.js$/, (p, dir) => resolve(dir, p.replace(/\.js$/, '.ts')) === FILES_MODULE, files),
-      lazy('lazy-source', /^\.\/source\.js$/, (p, dir, importer) => importer === CATALOG_MODULE && resolve(dir, p.replace(/\.js$/, '.ts')) === SOURCE_MODULE, source),
+      lazySource,
       lazy('lazy-execa', /^execa$/, () => true, execa),
       lazy('lazy-ora', /^ora$/, () => true, ora),
       lazy('lazy-inquirer', /^@inquirer\/prompts$/, () => true, inquirer),
@@ -172,12 +178,25 @@ async function main(): Promise<void> {
   renameSync(out, final);
   rmSync(old, { recursive: true, force: true });
 
-  // V8's compiled code for cli.cjs (see bin/irm), made by running what people run most, each run adding to it.
-  const cacheFile = join(final, 'cli.cjs.v8cache');
+  // V8's compiled code for cli.cjs and the files it requires (see bin/irm), made by running what people run most, each
+  // run adding to the caches of the files it loaded: the reading commands, and team runbooks read, checked (one with
+  // a mistake, for the positions) and run.
   const home = mkdtempSync(join(tmpdir(), 'irm-build-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), XDG_STATE_HOME: join(home, 'state'), IRM_WRITE_CODE_CACHE: cacheFile };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), XDG_STATE_HOME: join(home, 'state'), IRM_WRITE_CODE_CACHE: final };
   for (const k of Object.keys(env)) if (/^(IRM_(?!WRITE_CODE_CACHE)|NODE_OPTIONS$)/.test(k)) delete env[k];
-  for (const args of [['--version'], ['contacts', 'p0', '--json'], ['contacts', 'p0'], ['severity', '--json'], ['list', '--json'], ['list'], ['show', 'db-performance', '--json'], ['--help']]) {
+  const team = join(home, 'team');
+  mkdirSync(team);
+  const sample = readFileSync(join(root, 'runbooks', 'db-performance.yaml'), 'utf8').replace(/^id: db-performance$/m, 'id: team-sample');
+  writeFileSync(join(team, 'team-sample.yaml'), sample);
+  const broken = join(home, 'broken.yaml');
+  writeFileSync(broken, 'id: broken\ntitle: A runbook with a mistake\nseverity: P9\n');
+  const quick = join(home, 'quick');
+  mkdirSync(quick);
+  writeFileSync(join(quick, 'quick.yaml'), 'id: quick\ntitle: Quick\nsummary: One check\nseverity: P3\nsymptoms: [none]\ncauses:\n  - id: c\n    title: C\n    explanation: E.\n    checks:\n      - id: t\n        title: T\n        run: "true"\n    solution:\n      - text: Nothing to do.\n');
+  for (const args of [
+    ['--version'], ['contacts', 'p0', '--json'], ['contacts', 'p0'], ['severity', '--json'], ['list', '--json'], ['list'], ['show', 'db-performance', '--json'], ['--help'],
+    ['validate', team], ['list', '--runbooks', team], ['run', 'team-sample', '--dry-run', '--runbooks', team], ['validate', broken], ['check', 'quick', '--runbooks', quick],
+  ]) {
     // A command that fails (a runbook renamed) still compiles what it ran: no reason to fail the build.
     spawnSync(process.execPath, [join(root, 'bin', 'irm'), ...args], { cwd: home, env, stdio: 'ignore' });
   }
