@@ -300,14 +300,25 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
           interrupts.interrupt();
         };
         process.on('SIGINT', onSigint);
+        // On a terminal, say what is running until the report is ready; scripts get the report alone. A terminal that
+        // reports no width (0 columns) would send ora's line arithmetic into a loop: no spinner there.
+        const stderr = ctx.io.stderr as NodeJS.WriteStream;
+        let progress: import('./views/check-view.js').CheckProgressView | undefined;
+        if (format === 'table' && stderr.isTTY === true && (stderr.columns ?? 0) > 0) {
+          const { CheckProgressView } = await import('./views/check-view.js');
+          const color = decideColor(stderr, ctx.io.env, (this.optsWithGlobals() as GlobalOptions).color);
+          progress = new CheckProgressView((await import('./views/ui.js')).createUI(color, stderr.columns), stderr);
+        }
         try {
-          const r = await check(ctx, ids, opts, interrupts);
+          const r = await check(ctx, ids, opts, interrupts, progress?.result, progress);
+          progress?.stop();
           if (format === 'json') out.data(r);
           else if (format === 'junit') out.print(junit(r));
           else if (format === 'prometheus') out.print(prometheus(r));
           else out.print((await import('./views/check-view.js')).renderCheck(await out.ui(), r));
           return r.exit_code;
         } finally {
+          progress?.stop();
           process.off('SIGINT', onSigint);
         }
       }).call(this);

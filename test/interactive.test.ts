@@ -196,3 +196,55 @@ describe('irm run on a terminal', () => {
     }
   });
 });
+
+const PROBE = `
+id: probe
+title: Probes
+summary: Checks that take a moment.
+severity: P3
+symptoms: [x]
+causes:
+  - id: c
+    title: C
+    explanation: E
+    checks:
+      - { id: slow, title: Takes a second, run: sleep 1.5 }
+      - { id: bad, title: Fails, run: sleep 0.3; exit 1 }
+      - { id: quick, title: Answers at once, run: echo hi }
+    solution:
+      - text: n/a
+`;
+
+describe('irm check on a terminal', () => {
+  it('says how many checks are done and which run, shows a problem as it is found, then the table', async () => {
+    const dir = tree({ 'lab/probe.yaml': PROBE });
+    const pty = new Pty(['check', 'probe', '--runbooks', 'lab', '--concurrency', '2'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect(/[0-2] of 3 checks done; running: probe\/slow/);
+      await pty.expect('✖ problem found probe/bad: Fails');
+      await pty.expect(/│ probe\s+│ Takes a second\s+│ ✔ healthy/);
+      await pty.expect('2 healthy, 1 problem');
+      expect(await pty.exited).toBe(1);
+      // The spinner's line is cleared before the table: the report reads as it does without a terminal.
+      const table = pty.screen.slice(pty.screen.indexOf('┌'));
+      expect(table).not.toContain('checks done');
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('prints no progress with --json, --format junit or prometheus, even on a terminal', async () => {
+    const dir = tree({ 'lab/probe.yaml': PROBE });
+    for (const args of [['--json'], ['--format', 'junit'], ['--format', 'prometheus']]) {
+      const pty = new Pty(['check', 'probe', '--runbooks', 'lab', ...args], { cwd: dir, env: { NO_COLOR: '1' } });
+      try {
+        expect(await pty.exited).toBe(1);
+        expect(pty.screen).toContain('probe');
+        expect(pty.screen).not.toContain('checks done');
+        expect(pty.screen).not.toContain('problem found');
+      } finally {
+        pty.kill();
+      }
+    }
+  }, 30_000);
+});

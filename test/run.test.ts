@@ -484,6 +484,39 @@ describe('irm check', () => {
     expect(serial.json().duration_ms).toBeGreaterThanOrEqual(6000);
   }, 30_000);
 
+  it('starts the checks that may take longest first, and reports them in the runbook\'s order', () => {
+    // Each check notes when it starts; one slot, so the start order is the pool's choice alone.
+    const note = (id: string) => `echo ${id} >> started`;
+    const rb = [
+      'id: order', 'title: Order', 'summary: s', 'severity: P3', 'symptoms: [x]', 'timeout: 2s',
+      'preflight:', `  - { id: pre, title: Preflight, run: "${note('pre')}" }`,
+      'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:',
+      `      - { id: first, title: Default timeout, run: "${note('first')}" }`,
+      `      - { id: needy, title: Needs the first, needs: [first], run: "${note('needy')}" }`,
+      `      - { id: middle, title: Five seconds, timeout: 5s, run: "${note('middle')}" }`,
+      `      - { id: retried, title: "Three tries of 3s, 1s apart", timeout: 3s, retry: { count: 2, delay: 1s }, run: "${note('retried')}" }`,
+      `      - { id: longest, title: Twenty seconds, timeout: 20s, run: "${note('longest')}" }`,
+      `      - { id: follows, title: Follows output, stream: true, run: "${note('follows')}; sleep 5" }`,
+      `      - { id: last, title: Default timeout too, run: "${note('last')}" }`,
+      '    solution:', '      - text: n/a', '',
+    ].join('\n');
+    const dir = tree({ 'lab/order.yaml': rb });
+    const r = run(dir, ['check', 'order', '--json', '--concurrency', '1', '--window', '1s']);
+    expect(r.code, r.stderr).toBe(0);
+    // A following command surely lasts its window: first. Then by the longest each may take (20s, 3 x 3s + 2 x 1s,
+    // 5s), then the runbook's default timeout in the runbook's order; a check that needs another waits for it.
+    expect(readFileSync(join(dir, 'started'), 'utf8').trim().split('\n')).toEqual(['follows', 'longest', 'retried', 'middle', 'pre', 'first', 'last', 'needy']);
+    expect(r.json().results.map((x: { id: string; verdict: string }) => `${x.id}:${x.verdict}`)).toEqual([
+      'pre:healthy', 'first:healthy', 'needy:healthy', 'middle:healthy', 'retried:healthy', 'longest:healthy', 'follows:healthy', 'last:healthy',
+    ]);
+    // Without a terminal the table comes alone: no progress on stderr.
+    const table = run(dir, ['check', 'order', '--concurrency', '1', '--window', '1s']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/│ order\s+│ Preflight\s+│ ✔ healthy/);
+    expect(table.stdout.indexOf('Preflight')).toBeLessThan(table.stdout.indexOf('Default timeout too'));
+    expect(table.stderr).toBe('');
+  }, 30_000);
+
   it('junit and prometheus formats', () => {
     const dir = lab();
     const j = run(dir, ['check', 'lab', '--format', 'junit']);

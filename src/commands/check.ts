@@ -1,7 +1,8 @@
 // irm check: every read check of the named runbooks (or all), unattended and concurrent, for scripts, cron and CI.
 import { cpus } from 'node:os';
 import type { Context } from '../context.js';
-import { blockedBy, Interrupts, runCheck, scriptedOperator, type CheckOutcome } from '../engine/engine.js';
+import { blockedBy, Interrupts, longestRun, runCheck, scriptedOperator, type CheckOutcome, type Mode } from '../engine/engine.js';
+import type { Check, Runbook } from '../model/schema.js';
 import type { RunbookEntry } from '../load/catalog.js';
 import { EXIT, UsageError } from '../errors.js';
 import { session, type RunOptions } from './run.js';
@@ -26,27 +27,78 @@ export interface CheckOptions extends RunOptions {
   concurrency?: string;
 }
 
-/** A pool of at most n tasks at once. */
+/**
+ * A pool of at most n tasks at once. Of the tasks waiting, the one of highest rank starts first (ties: the first to
+ * ask). Slots are handed out a microtask after a task asks, so that the tasks asked for together compete by rank
+ * rather than the first n asked taking the slots.
+ */
 function pool(n: number) {
   let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((r) => waiting.push(r));
-    active++;
+  let asked = 0;
+  let scheduled = false;
+  const waiting: { rank: readonly number[]; seq: number; start: () => void }[] = [];
+  const before = (a: (typeof waiting)[number], b: (typeof waiting)[number]) => {
+    for (let i = 0; i < Math.max(a.rank.length, b.rank.length); i++) {
+      const d = (b.rank[i] ?? 0) - (a.rank[i] ?? 0);
+      if (d) return d < 0;
+    }
+    return a.seq < b.seq;
+  };
+  const dispatch = () => {
+    scheduled = false;
+    while (active < n && waiting.length) {
+      let best = 0;
+      for (let i = 1; i < waiting.length; i++) if (before(waiting[i]!, waiting[best]!)) best = i;
+      active++;
+      waiting.splice(best, 1)[0]!.start();
+    }
+  };
+  return async <T>(task: () => Promise<T>, rank: readonly number[] = []): Promise<T> => {
+    await new Promise<void>((start) => {
+      waiting.push({ rank, seq: asked++, start });
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(dispatch);
+      }
+    });
     try {
       return await task();
     } finally {
       active--;
-      waiting.shift()?.();
+      dispatch();
     }
   };
+}
+
+/**
+ * Which checks start first when there are more than slots: a following command (logs -f), which surely lasts its
+ * window, then the longest a check may take, longest first. A slow check queued behind quick ones would otherwise
+ * start late and end the run alone; the report keeps the runbooks' order whatever the start order.
+ */
+function startRank(chk: Check, rb: Runbook, mode: Mode): readonly number[] {
+  return [chk.stream === true ? 1 : 0, longestRun(chk, rb, mode)];
+}
+
+/** A check as the progress view names it. */
+export interface CheckRef {
+  runbook: string;
+  id: string;
+  title: string;
+}
+
+/** What a view may learn while the checks run, besides each row as it ends (onResult). */
+export interface CheckProgress {
+  /** Every check of the report, in its order, before any starts. */
+  planned?(checks: CheckRef[]): void;
+  /** A check has its slot: its command starts. */
+  started?(check: CheckRef): void;
 }
 
 export function defaultConcurrency(): number {
   return Math.max(2, cpus().length * 4);
 }
 
-export async function check(ctx: Context, ids: string[], opts: CheckOptions, interrupts: Interrupts, onResult?: (row: CheckRow) => void): Promise<CheckReport> {
+export async function check(ctx: Context, ids: string[], opts: CheckOptions, interrupts: Interrupts, onResult?: (row: CheckRow) => void, progress?: CheckProgress): Promise<CheckReport> {
   const catalog = ctx.catalog();
   if (!ids.length && !opts.all) throw new UsageError('name the runbooks to check, or --all', `runbooks: ${catalog.runbooks.map((r) => r.runbook.id).join(', ')}`);
   const entries: RunbookEntry[] = ids.length ? ids.map((id) => ctx.runbook(id)) : catalog.runbooks;
@@ -58,14 +110,15 @@ export async function check(ctx: Context, ids: string[], opts: CheckOptions, int
   const rows: CheckRow[] = [];
   let deployment = 'docker';
   const all: Promise<void>[] = [];
+  const checksOf = (rb: Runbook) => [...(rb.preflight ?? []).map((k) => [undefined, k] as const), ...rb.causes.flatMap((c) => c.checks.map((k) => [c.id, k] as const))];
+  progress?.planned?.(entries.flatMap((e) => checksOf(e.runbook).map(([, k]) => ({ runbook: e.runbook.id, id: k.id, title: k.title }))));
   for (const entry of entries) {
     const rb = entry.runbook;
     // No prompts, ever: read checks run (this is what check is for), nothing else does.
     const s = session(ctx, rb, { ...opts, yes: true, fix: false, allow: [] }, scriptedOperator, () => {}, interrupts);
     deployment = s.vars.get('deployment')?.value ?? 'docker';
     const done = new Map<string, Promise<CheckOutcome>>();
-    const checks = [...(rb.preflight ?? []).map((k) => [undefined, k] as const), ...rb.causes.flatMap((c) => c.checks.map((k) => [c.id, k] as const))];
-    for (const [causeId, chk] of checks) {
+    for (const [causeId, chk] of checksOf(rb)) {
       const run = (async (): Promise<CheckOutcome> => {
         const needed = new Map<string, CheckOutcome>();
         for (const n of chk.needs ?? []) {
@@ -77,7 +130,10 @@ export async function check(ctx: Context, ids: string[], opts: CheckOptions, int
         if (blocker) return { ...base, verdict: 'blocked', note: blocker };
         if ((chk.risk ?? 'read') !== 'read') return { ...base, verdict: 'skipped', note: `not a read check (${chk.risk}): irm run ${rb.id} runs it with a confirmation` };
         if (interrupts.quit) return { ...base, verdict: 'interrupted', note: 'not run: interrupted' };
-        return limit(() => runCheck(s.engine, rb, causeId, chk));
+        return limit(() => {
+          progress?.started?.({ runbook: rb.id, id: chk.id, title: chk.title });
+          return runCheck(s.engine, rb, causeId, chk);
+        }, startRank(chk, rb, s.engine.mode));
       })();
       done.set(chk.id, run);
       all.push(
@@ -93,7 +149,7 @@ export async function check(ctx: Context, ids: string[], opts: CheckOptions, int
   }
   await Promise.all(all);
   // Stable order: as the runbooks list their checks.
-  const order = entries.flatMap((e) => [...(e.runbook.preflight ?? []), ...e.runbook.causes.flatMap((c) => c.checks)].map((k) => `${e.runbook.id}/${k.id}`));
+  const order = entries.flatMap((e) => checksOf(e.runbook).map(([, k]) => `${e.runbook.id}/${k.id}`));
   rows.sort((a, b) => order.indexOf(`${a.runbook}/${a.id}`) - order.indexOf(`${b.runbook}/${b.id}`));
   const summary = { healthy: 0, warning: 0, problem: 0, error: 0, skipped: 0 };
   for (const r of rows) {

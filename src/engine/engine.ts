@@ -397,7 +397,7 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
       return outcome;
     }
     ctx.emit({ type: 'note', message: `${r.title}: ${outcome.verdict}; trying again (attempt ${attempts + 1})` });
-    await sleep(retry?.delay !== undefined ? parseDuration(retry.delay) : 2000);
+    await sleep(retryDelayOf(r.check));
   }
 }
 
@@ -409,6 +409,21 @@ function timeoutOf(spec: CommandSpec, runbook: Runbook | undefined): number {
   if (spec.timeout !== undefined) return parseDuration(spec.timeout);
   if (runbook?.timeout !== undefined) return parseDuration(runbook.timeout);
   return DEFAULT_TIMEOUT_MS;
+}
+
+function retryDelayOf(check: Check | undefined): number {
+  return check?.retry?.delay !== undefined ? parseDuration(check.retry.delay) : 2000;
+}
+
+/**
+ * The longest a check may take: each attempt until its timeout (a following command until its window, which it
+ * surely lasts), and the waits between retries. --wait-healthy is left out: it stretches every failing check alike.
+ */
+export function longestRun(check: Check, runbook: Runbook, mode: Mode): number {
+  const timeout = timeoutOf(check, runbook);
+  const attempt = check.stream === true ? Math.min(mode.windowMs ?? DEFAULT_WINDOW_MS, timeout) : timeout;
+  const retries = check.retry?.count ?? 0;
+  return attempt * (retries + 1) + retries * retryDelayOf(check);
 }
 
 /** Why a check cannot run yet: a check it needs is not healthy (or has not run). */
