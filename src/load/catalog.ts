@@ -19,6 +19,7 @@ import type { Config as ConfigT, Manual as ManualT, Runbook as RunbookT } from '
 import { RunbookError, UsageError } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
 import * as parse from './files.js';
+import { lazyProperty } from '../util/lazy.js';
 import { readSource } from './read.js';
 import type { SourceFile } from './source.js';
 
@@ -178,19 +179,6 @@ export function survivesJson(v: unknown): boolean {
     default:
       return false;
   }
-}
-
-/** Define a property computed when first read, then kept. */
-function lazy<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
-  Object.defineProperty(target, key, {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const value = compute();
-      Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
-      return value;
-    },
-  });
 }
 
 /**
@@ -411,7 +399,7 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
   if (cur && c && shared === (file === cur.manualPath ? undefined : cur.manual)) {
     const r: FileResult = { file, kind: c.kind, source: readSource(file, display), diagnostics: withFile(c.diagnostics, display) };
     if (c.id !== undefined) r.id = c.id;
-    if (c.json !== undefined) lazy(r, c.kind === 'manual' ? 'manual' : 'runbook', () => compiledData(cur, file) as never);
+    if (c.json !== undefined) lazyProperty(r, c.kind === 'manual' ? 'manual' : 'runbook', () => compiledData(cur, file) as never);
     return r;
   }
   const cache = cacheFor(shared, env);
@@ -503,7 +491,7 @@ export function loadCatalog(opts: LoadOptions): Catalog {
         continue;
       }
       const entry = { file, origin, source: r.source } as RunbookEntry;
-      lazy(entry, 'runbook', () => r.runbook!);
+      lazyProperty(entry, 'runbook', () => r.runbook!);
       const earlier = byId.get(id);
       if (earlier) entry.overrides = earlier;
       seenHere.set(id, entry);

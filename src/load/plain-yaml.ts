@@ -23,8 +23,21 @@ function giveUp(): never {
 const UNUSUAL = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]/;
 /** Document markers and directives. */
 const MARKERS = /^(?:---|\.\.\.|%)/m;
-/** Characters a plain scalar may not start with in block context (and "-", "?", ":" followed by a space). */
-const BLOCK_INDICATOR = /^(?:[[\]{},#&*!|>'"%@`]|[-?:](?: |$))/;
+/** Characters a plain scalar may not start with (and "-", "?", ":" followed by a space or nothing). */
+const INDICATORS = new Set("[]{},#&*!|>'\"%@`");
+function startsWithIndicator(s: string): boolean {
+  const c = s[0];
+  if (c === undefined) return false;
+  if (INDICATORS.has(c)) return true;
+  return (c === '-' || c === '?' || c === ':') && (s.length === 1 || s[1] === ' ');
+}
+
+/** s without the spaces it starts with. */
+function trimStartSpaces(s: string): string {
+  let i = 0;
+  while (s.charCodeAt(i) === 32) i++;
+  return i ? s.slice(i) : s;
+}
 const MAX_DEPTH = 64;
 
 // The YAML 1.2 core schema, as the yaml library resolves plain scalars (yaml/dist/schema/core).
@@ -36,12 +49,12 @@ const INT_HEX = /^0x[0-9a-fA-F]+$/;
 const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-/** First characters of every plain scalar that is not a string in the core schema. */
-const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]|^$/;
+/** First characters of every plain scalar that is not a string in the core schema (and the empty one, null). */
+const MAYBE_NOT_STRING = new Set('-+.0123456789~nNtTfF');
 
 /** A plain scalar's value in the core schema. */
 function resolvePlain(s: string): unknown {
-  if (!MAYBE_NOT_STRING.test(s)) return s;
+  if (s !== '' && !MAYBE_NOT_STRING.has(s[0]!)) return s;
   if (NULL.test(s)) return null;
   if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
   if (INT_OCT.test(s)) return parseInt(s.slice(2), 8);
@@ -54,7 +67,7 @@ function resolvePlain(s: string): unknown {
 
 /** A mapping key: a plain scalar that reads as a string, without anything that needs a second look. */
 function plainKey(k: string): string {
-  if (k.length > 1024 || BLOCK_INDICATOR.test(k) || /^[-?:]|\s$|\s#|[[\]{},]/.test(k) || k === '<<' || k === '__proto__') giveUp();
+  if (k.length > 1024 || startsWithIndicator(k) || /^[-?:]|\s$|\s#|[[\]{},]/.test(k) || k === '<<' || k === '__proto__') giveUp();
   if (typeof resolvePlain(k) !== 'string') giveUp();
   return k;
 }
@@ -71,7 +84,7 @@ function isSeqLine(c: string): boolean {
 }
 
 function isMapLine(c: string): boolean {
-  return !BLOCK_INDICATOR.test(c) && c[0] !== '-' && c[0] !== '?' && c[0] !== ':' && separator(c) > 0;
+  return !startsWithIndicator(c) && c[0] !== '-' && c[0] !== '?' && c[0] !== ':' && separator(c) > 0;
 }
 
 /** A quoted scalar on one line, from its opening quote at `start`: its value and the offset after its closing quote. */
@@ -149,7 +162,7 @@ function flow(s: string, start: number, depth: number): [unknown, number] {
     // A "#" inside a plain scalar, or a ":" anywhere in one: left to the yaml library.
     if (s[end] === '#' || (s[end] === ':' && !(isSeq === false && s[end + 1] === ' '))) giveUp();
     const text = s.slice(pos, end).replace(/ +$/, '');
-    if (text === '' || BLOCK_INDICATOR.test(text)) giveUp();
+    if (text === '' || startsWithIndicator(text)) giveUp();
     pos = end;
     return resolvePlain(text);
   };
@@ -242,7 +255,7 @@ class Reader {
       const key = plainKey(c.slice(0, s));
       if (Object.hasOwn(out, key)) giveUp();
       this.i++;
-      out[key] = this.value(c.slice(s + 1).replace(/^ +/, ''), n, true, depth);
+      out[key] = this.value(trimStartSpaces(c.slice(s + 1)), n, true, depth);
     }
     if (this.i < this.lines.length && this.indent[this.i]! > n) giveUp();
     return out;
@@ -252,7 +265,7 @@ class Reader {
     const out: unknown[] = [];
     while (this.skip() && this.indent[this.i] === n && isSeqLine(this.content[this.i]!)) {
       const c = this.content[this.i]!;
-      const rest = c.slice(1).replace(/^ +/, '');
+      const rest = trimStartSpaces(c.slice(1));
       if (rest !== '' && rest[0] !== '#' && isMapLine(rest)) {
         // "- key: value": a mapping whose first line starts after the dash.
         this.indent[this.i] = n + c.length - rest.length;
@@ -289,7 +302,7 @@ class Reader {
       endOfLine(rest, end);
       v = f;
     } else {
-      if (BLOCK_INDICATOR.test(rest)) giveUp();
+      if (startsWithIndicator(rest)) giveUp();
       const hash = rest.indexOf(' #');
       const text = (hash >= 0 ? rest.slice(0, hash) : rest).replace(/ +$/, '');
       if (text.includes(': ') || text.endsWith(':')) giveUp();
