@@ -1,6 +1,11 @@
 // The runbook format, defined once: zod gives the TypeScript types, the validator and the JSON Schema in schema/.
 import { z } from 'zod';
 
+// zod compiles a checking function per object schema (new Function) on first use, which V8 then compiles afresh in
+// every process: in a short-lived CLI that costs more than it saves. Measured on irm validate over 1,000 runbooks in
+// a fresh process, eight interleaved pairs: median 474 ms without it against 506 ms with it.
+z.config({ jitless: true });
+
 export const SEVERITY_LEVELS = ['P0', 'P1', 'P2', 'P3'] as const;
 export const RISKS = ['read', 'change', 'destructive'] as const;
 export const DEPLOYMENTS = ['docker', 'host'] as const;
