@@ -456,6 +456,21 @@ describe('Ctrl-C', () => {
     expect(report.checks.map((c: { verdict: string }) => c.verdict)).toEqual(['interrupted', 'interrupted']);
     expect(p.err()).toContain('quitting; keeping what was done');
   });
+
+  it('stops irm check with every check still running, after one has ended, and keeps the report', async () => {
+    // Two slow checks and a quick one, all at once: the quick one ends first, and Ctrl-C must still reach both.
+    const dir = tree({ 'lab/slow.yaml': LONG.replace('run: echo next', 'run: sleep 300; echo next').replace('    solution:', '      - id: quick\n        title: Quick\n        run: echo quick\n    solution:') });
+    const p = start(dir, ['check', 'slow', '--json']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = Date.now();
+    p.child.kill('SIGINT');
+    const code = await p.done;
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(code).toBe(130);
+    const report = JSON.parse(p.out());
+    expect(report.interrupted).toBe(true);
+    expect(report.results.map((c: { id: string; verdict: string }) => `${c.id}:${c.verdict}`)).toEqual(['endless:interrupted', 'after:interrupted', 'quick:healthy']);
+  });
 });
 
 describe('irm check', () => {

@@ -143,32 +143,36 @@ export interface EngineContext {
 /** Ctrl-C: the first ends the running command; a second one soon after (or one with nothing running) quits. */
 export class Interrupts {
   quit = false;
-  private current?: AbortController;
+  /** Every command running now: irm check runs several at once, and Ctrl-C must reach each of them. */
+  private readonly running = new Map<AbortSignal, AbortController>();
   private last = -Infinity;
 
   constructor(private readonly windowMs = 3000, private readonly now: () => number = () => Date.now()) {}
 
-  /** A signal for the command about to run. */
+  /** A signal for a command about to run; end(signal) when it has ended. */
   begin(): AbortSignal {
-    this.current = new AbortController();
-    return this.current.signal;
+    const c = new AbortController();
+    if (this.quit) c.abort();
+    this.running.set(c.signal, c);
+    return c.signal;
   }
 
-  end(): void {
-    this.current = undefined;
+  end(signal: AbortSignal): void {
+    this.running.delete(signal);
   }
 
-  /** One Ctrl-C. Returns what it did. */
+  /** One Ctrl-C: ends the commands running now, or, a second time within the window (or with none), quits. */
   interrupt(): 'command' | 'quit' {
     const t = this.now();
     const again = t - this.last < this.windowMs;
     this.last = t;
-    if (this.current && !this.current.signal.aborted && !again) {
-      this.current.abort();
+    const live = [...this.running.values()].filter((c) => !c.signal.aborted);
+    if (live.length && !again && !this.quit) {
+      for (const c of live) c.abort();
       return 'command';
     }
     this.quit = true;
-    this.current?.abort();
+    for (const c of this.running.values()) c.abort();
     return 'quit';
   }
 }
@@ -280,7 +284,7 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
       ...(stream ? { onOutput: (chunk: string) => ctx.emit({ type: 'output', id: r.id, chunk: ctx.redact(chunk) }) } : {}),
     });
   } finally {
-    ctx.interrupts.end();
+    ctx.interrupts.end(signal);
   }
   const full = ctx.redact(result.output);
   const outcome: CheckOutcome = {
