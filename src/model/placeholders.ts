@@ -19,6 +19,7 @@ export interface PlaceholderProblem {
 }
 
 const OPEN = '${{';
+const ESCAPED_OPEN = '$${{';
 const NAME = /^[a-z][a-z0-9_]*$/;
 
 /** Every placeholder of a plain text (no shell context). */
@@ -32,6 +33,8 @@ export function findShellPlaceholders(s: string): { found: Placeholder[]; proble
 }
 
 function scan(s: string, shell: boolean): { found: Placeholder[]; problems: PlaceholderProblem[] } {
+  // Most text holds no placeholder at all: the quoting state matters only where one stands.
+  if (!s.includes(OPEN)) return { found: [], problems: [] };
   const found: Placeholder[] = [];
   const problems: PlaceholderProblem[] = [];
   // Quoting state of a POSIX shell line, enough to quote a value for where it lands.
@@ -40,11 +43,11 @@ function scan(s: string, shell: boolean): { found: Placeholder[]; problems: Plac
   let backtick = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (s.startsWith('$' + OPEN, i)) {
+    if (c === '$' && s.startsWith(ESCAPED_OPEN, i)) {
       i += OPEN.length; // escaped: "$${{" stands for a literal "${{"
       continue;
     }
-    if (s.startsWith(OPEN, i)) {
+    if (c === '$' && s.startsWith(OPEN, i)) {
       const close = s.indexOf('}}', i + OPEN.length);
       if (close < 0) {
         problems.push({ start: i, end: s.length, message: 'unclosed placeholder: "${{" without "}}" (write "$${{" for a literal "${{")' });
