@@ -14,7 +14,8 @@ import { UsageError } from './errors.js';
 
 const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
-type Action = (ctx: Context, out: Output) => Promise<number | void> | number | void;
+/** A command's body: its context, where its result goes, the command (for .opts()) and commander's arguments. */
+type Action<Args extends unknown[]> = (ctx: Context, out: Output, cmd: Command, ...args: Args) => Promise<number | void> | number | void;
 
 /** Where a command's result goes: JSON on stdout with --json, else the terminal view. */
 export interface Output {
@@ -90,8 +91,13 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .exitOverride()
     .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([c, m]) => `  ${String(c).padEnd(4)}${m}`).join('\n')}\n\nVariables: --set name=value, then IRM_VAR_<NAME>, then irm.yaml's variables, then the runbook's default.`);
 
-  const run = (action: Action) =>
-    async function (this: Command) {
+  /**
+   * The function commander calls for a command: it builds the Context and the Output from the options, delivers the
+   * notifications waiting in the outbox, calls the body with the command and its arguments, and keeps the exit code
+   * the body returns. A body imports its modules itself, so that they load only when that command runs.
+   */
+  const action = <Args extends unknown[]>(body: Action<Args>) =>
+    async function (this: Command, ...args: Args) {
       const opts = this.optsWithGlobals() as GlobalOptions & { set?: string[] };
       const ctx = new Context(opts, io, builtinDir);
       const color = decideColor(io.stdout, io.env, opts.color);
@@ -110,7 +116,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       if ((opts as { notify?: boolean }).notify !== false && this.parent?.name() !== 'notify' && (await import('./notify/pending.js')).notificationsWaiting(io.env)) {
         await (await import('./notify/index.js')).flushPending(ctx);
       }
-      const code = await action(ctx, out);
+      const code = await body(ctx, out, this, ...args);
       if (typeof code === 'number') result.code = code;
     };
 
@@ -119,7 +125,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
   program
     .command('list')
     .description('the runbooks: id, title, typical severity, and where each comes from')
-    .action(run(async (ctx, out) => {
+    .action(action(async (ctx, out) => {
       const { list } = await import('./commands/runbooks.js');
       const items = list(ctx);
       if (out.json) return out.data(items);
@@ -131,129 +137,111 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .description('a runbook for reading: symptoms, questions, causes, checks and fixes with their risk')
     .argument('<id>', 'runbook id (irm list)')
     .addOption(setOption())
-    .action(async function (this: Command, id: string) {
-      await run(async (ctx, out) => {
-        const { show } = await import('./commands/runbooks.js');
-        const r = show(ctx, id);
-        if (out.json) return out.data(r);
-        out.print((await import('./views/runbooks.js')).renderShow(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, id: string) => {
+      const { show } = await import('./commands/runbooks.js');
+      const r = show(ctx, id);
+      if (out.json) return out.data(r);
+      out.print((await import('./views/runbooks.js')).renderShow(await out.ui(), r));
+    }));
 
   program
     .command('contacts')
     .description('who to reach: for a severity (P0-P3), a service (database, security, exchange, infrastructure), or everyone')
     .argument('[query]', 'P0|P1|P2|P3, a service, or a role')
-    .action(async function (this: Command, query?: string) {
-      await run(async (ctx, out) => {
-        const { contacts } = await import('./commands/reference.js');
-        const r = contacts(ctx, query);
-        if (out.json) return out.data(r);
-        out.print((await import('./views/reference.js')).renderContacts(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, query?: string) => {
+      const { contacts } = await import('./commands/reference.js');
+      const r = contacts(ctx, query);
+      if (out.json) return out.data(r);
+      out.print((await import('./views/reference.js')).renderContacts(await out.ui(), r));
+    }));
 
   const sev = program
     .command('severity')
     .description('the severity levels and their response; "severity classify TEXT" ranks them for a description')
     .argument('[level]', 'P0|P1|P2|P3')
-    .action(async function (this: Command, level?: string) {
-      await run(async (ctx, out) => {
-        const { severity } = await import('./commands/reference.js');
-        const r = severity(ctx, level);
-        if (out.json) return out.data(level ? r[0] : r);
-        out.print((await import('./views/reference.js')).renderSeverities(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, level?: string) => {
+      const { severity } = await import('./commands/reference.js');
+      const r = severity(ctx, level);
+      if (out.json) return out.data(level ? r[0] : r);
+      out.print((await import('./views/reference.js')).renderSeverities(await out.ui(), r));
+    }));
   sev
     .command('classify')
     .description('rank the levels by how well TEXT matches their impact and examples')
     .argument('<text...>', 'what is happening, in words')
-    .action(async function (this: Command, words: string[]) {
-      await run(async (ctx, out) => {
-        const { classify } = await import('./commands/reference.js');
-        const text = words.join(' ');
-        const r = classify(ctx, text);
-        if (out.json) return out.data({ text, best: r[0]!.score > 0 ? r[0]!.level : null, ranking: r });
-        out.print((await import('./views/reference.js')).renderClassification(await out.ui(), text, r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, words: string[]) => {
+      const { classify } = await import('./commands/reference.js');
+      const text = words.join(' ');
+      const r = classify(ctx, text);
+      if (out.json) return out.data({ text, best: r[0]!.score > 0 ? r[0]!.level : null, ranking: r });
+      out.print((await import('./views/reference.js')).renderClassification(await out.ui(), text, r));
+    }));
 
   program
     .command('escalation')
     .description('the escalation matrix; with --elapsed, the level that should own the incident now')
     .option('--elapsed <duration>', 'time since detection, e.g. 45m or 1h30m')
-    .action(async function (this: Command) {
-      await run(async (ctx, out) => {
-        const { escalation } = await import('./commands/reference.js');
-        const r = escalation(ctx, (this.opts() as { elapsed?: string }).elapsed);
-        if (out.json) return out.data(r);
-        out.print((await import('./views/reference.js')).renderEscalation(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd) => {
+      const { escalation } = await import('./commands/reference.js');
+      const r = escalation(ctx, (cmd.opts() as { elapsed?: string }).elapsed);
+      if (out.json) return out.data(r);
+      out.print((await import('./views/reference.js')).renderEscalation(await out.ui(), r));
+    }));
 
   program
     .command('procedure')
     .description('the five-step incident response procedure, with its time windows')
     .argument('[step]', '1-5')
-    .action(async function (this: Command, step?: string) {
-      await run(async (ctx, out) => {
-        const { procedure } = await import('./commands/reference.js');
-        const r = procedure(ctx, step);
-        if (out.json) return out.data(step ? r[0] : r);
-        out.print((await import('./views/reference.js')).renderProcedure(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, step?: string) => {
+      const { procedure } = await import('./commands/reference.js');
+      const r = procedure(ctx, step);
+      if (out.json) return out.data(step ? r[0] : r);
+      out.print((await import('./views/reference.js')).renderProcedure(await out.ui(), r));
+    }));
 
   program
     .command('post-incident')
     .description('post-incident actions: the first 24 hours, the post-mortem template, follow-up')
     .option('--template', 'print only the post-mortem template (Markdown)')
-    .action(async function (this: Command) {
-      await run(async (ctx, out) => {
-        const { postIncident } = await import('./commands/reference.js');
-        const r = postIncident(ctx);
-        if ((this.opts() as { template?: boolean }).template) {
-          if (out.json) return out.data({ template: r.postmortem.template });
-          return out.print(r.postmortem.template);
-        }
-        if (out.json) return out.data(r);
-        out.print((await import('./views/reference.js')).renderPostIncident(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd) => {
+      const { postIncident } = await import('./commands/reference.js');
+      const r = postIncident(ctx);
+      if ((cmd.opts() as { template?: boolean }).template) {
+        if (out.json) return out.data({ template: r.postmortem.template });
+        return out.print(r.postmortem.template);
+      }
+      if (out.json) return out.data(r);
+      out.print((await import('./views/reference.js')).renderPostIncident(await out.ui(), r));
+    }));
 
   const ref = program
     .command('ref')
     .description('the quick-reference commands (status, logs, restart, emergency-shutdown, backup, restore) with their risk; "ref run NAME" runs them')
     .argument('[group]', 'one group')
     .addOption(setOption())
-    .action(async function (this: Command, group?: string) {
-      await run(async (ctx, out) => {
-        const { quickReference } = await import('./commands/reference.js');
-        const r = quickReference(ctx, group);
-        if (out.json) return out.data(r);
-        out.print((await import('./views/reference.js')).renderQuickReference(await out.ui(), r, !group));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, group?: string) => {
+      const { quickReference } = await import('./commands/reference.js');
+      const r = quickReference(ctx, group);
+      if (out.json) return out.data(r);
+      out.print((await import('./views/reference.js')).renderQuickReference(await out.ui(), r, !group));
+    }));
   runOptions(
     ref
       .command('run')
       .description('run a quick-reference group or command through the same confirmations as irm run')
       .argument('<name>', 'a group (status, logs, restart, emergency-shutdown, backup, restore) or one command id')
-  ).action(async function (this: Command, name: string) {
-    await run(async (ctx, out) => {
-      const opts = this.opts() as RunOptions;
-      const { runQuick } = await import('./commands/run.js');
-      const io = await engineIO(ctx, out, opts);
-      try {
-        const r = await runQuick(ctx, name, opts, io.operator, io.emit, io.interrupts);
-        if (out.json) out.data(r);
-        return r.exit_code;
-      } finally {
-        io.close();
-      }
-    }).call(this);
-  });
+  ).action(action(async (ctx, out, cmd, name: string) => {
+    const opts = cmd.opts() as RunOptions;
+    const { runQuick } = await import('./commands/run.js');
+    const io = await engineIO(ctx, out, opts);
+    try {
+      const r = await runQuick(ctx, name, opts, io.operator, io.emit, io.interrupts);
+      if (out.json) out.data(r);
+      return r.exit_code;
+    } finally {
+      io.close();
+    }
+  }));
 
   runOptions(
     program
@@ -262,20 +250,18 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .argument('<id>', 'runbook id (irm list)')
       .option('--fix', 'without a terminal, also run the confirmed causes\' fixes (as --allow permits)')
       .option('--wait-healthy <duration>', 're-run failing checks until they pass or the time is up (after a fix)')
-  ).action(async function (this: Command, id: string) {
-    await run(async (ctx, out) => {
-      const opts = this.opts() as RunOptions;
-      const { runRunbook } = await import('./commands/run.js');
-      const io = await engineIO(ctx, out, opts);
-      try {
-        const report = await runRunbook(ctx, id, opts, io.operator, io.emit, io.interrupts);
-        if (out.json) out.data(report);
-        return report.exit_code;
-      } finally {
-        io.close();
-      }
-    }).call(this);
-  });
+  ).action(action(async (ctx, out, cmd, id: string) => {
+    const opts = cmd.opts() as RunOptions;
+    const { runRunbook } = await import('./commands/run.js');
+    const io = await engineIO(ctx, out, opts);
+    try {
+      const report = await runRunbook(ctx, id, opts, io.operator, io.emit, io.interrupts);
+      if (out.json) out.data(report);
+      return report.exit_code;
+    } finally {
+      io.close();
+    }
+  }));
 
   program
     .command('check')
@@ -287,100 +273,92 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .option('--env-file <file>', 'variables as name=value lines')
     .option('--window <duration>', 'how long a following command (logs -f) runs', '10s')
     .addOption(setOption())
-    .action(async function (this: Command, ids: string[]) {
-      await run(async (ctx, out) => {
-        const opts = this.opts() as import('./commands/check.js').CheckOptions & { format: string };
-        const format = out.json ? 'json' : opts.format;
-        if (!['table', 'json', 'junit', 'prometheus'].includes(format)) throw new UsageError(`--format takes table, json, junit or prometheus, got "${format}"`);
-        const { check, junit, prometheus } = await import('./commands/check.js');
-        const { Interrupts } = await import('./engine/engine.js');
-        const interrupts = new Interrupts();
-        const onSigint = () => {
-          interrupts.quit = true;
-          interrupts.interrupt();
-        };
-        process.on('SIGINT', onSigint);
-        // On a terminal, say what is running until the report is ready; scripts get the report alone. A terminal that
-        // reports no width (0 columns) would send ora's line arithmetic into a loop: no spinner there.
-        const stderr = ctx.io.stderr as NodeJS.WriteStream;
-        let progress: import('./views/check-view.js').CheckProgressView | undefined;
-        if (format === 'table' && stderr.isTTY === true && (stderr.columns ?? 0) > 0) {
-          const { CheckProgressView } = await import('./views/check-view.js');
-          const color = decideColor(stderr, ctx.io.env, (this.optsWithGlobals() as GlobalOptions).color);
-          progress = new CheckProgressView((await import('./views/ui.js')).createUI(color, stderr.columns), stderr);
-        }
-        try {
-          const r = await check(ctx, ids, opts, interrupts, progress?.result, progress);
-          progress?.stop();
-          if (format === 'json') out.data(r);
-          else if (format === 'junit') out.print(junit(r));
-          else if (format === 'prometheus') out.print(prometheus(r));
-          else out.print((await import('./views/check-view.js')).renderCheck(await out.ui(), r));
-          return r.exit_code;
-        } finally {
-          progress?.stop();
-          process.off('SIGINT', onSigint);
-        }
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, ids: string[]) => {
+      const opts = cmd.opts() as import('./commands/check.js').CheckOptions & { format: string };
+      const format = out.json ? 'json' : opts.format;
+      if (!['table', 'json', 'junit', 'prometheus'].includes(format)) throw new UsageError(`--format takes table, json, junit or prometheus, got "${format}"`);
+      const { check, junit, prometheus } = await import('./commands/check.js');
+      const { Interrupts } = await import('./engine/engine.js');
+      const interrupts = new Interrupts();
+      const onSigint = () => {
+        interrupts.quit = true;
+        interrupts.interrupt();
+      };
+      process.on('SIGINT', onSigint);
+      // On a terminal, say what is running until the report is ready; scripts get the report alone. A terminal that
+      // reports no width (0 columns) would send ora's line arithmetic into a loop: no spinner there.
+      const stderr = ctx.io.stderr as NodeJS.WriteStream;
+      let progress: import('./views/check-view.js').CheckProgressView | undefined;
+      if (format === 'table' && stderr.isTTY === true && (stderr.columns ?? 0) > 0) {
+        const { CheckProgressView } = await import('./views/check-view.js');
+        const color = decideColor(stderr, ctx.io.env, (cmd.optsWithGlobals() as GlobalOptions).color);
+        progress = new CheckProgressView((await import('./views/ui.js')).createUI(color, stderr.columns), stderr);
+      }
+      try {
+        const r = await check(ctx, ids, opts, interrupts, progress?.result, progress);
+        progress?.stop();
+        if (format === 'json') out.data(r);
+        else if (format === 'junit') out.print(junit(r));
+        else if (format === 'prometheus') out.print(prometheus(r));
+        else out.print((await import('./views/check-view.js')).renderCheck(await out.ui(), r));
+        return r.exit_code;
+      } finally {
+        progress?.stop();
+        process.off('SIGINT', onSigint);
+      }
+    }));
 
   program
     .command('validate')
     .description('check runbook files or folders (default: everything irm loads); exit 3 when any is invalid')
     .argument('[path...]', 'files or folders')
-    .action(async function (this: Command, paths: string[]) {
-      await run(async (ctx, out) => {
-        const { validate } = await import('./commands/runbooks.js');
-        const r = validate(ctx, paths);
-        if (out.json) out.data(r);
-        else out.print((await import('./views/runbooks.js')).renderValidate(await out.ui(), r));
-        return r.errors ? EXIT.invalid : EXIT.ok;
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, paths: string[]) => {
+      const { validate } = await import('./commands/runbooks.js');
+      const r = validate(ctx, paths);
+      if (out.json) out.data(r);
+      else out.print((await import('./views/runbooks.js')).renderValidate(await out.ui(), r));
+      return r.errors ? EXIT.invalid : EXIT.ok;
+    }));
 
   program
     .command('config')
     .description('the effective configuration: irm.yaml, runbook folders, each variable with where its value came from, contacts')
     .argument('[runbook]', 'include this runbook\'s own variables')
     .addOption(setOption())
-    .action(async function (this: Command, runbook?: string) {
-      await run(async (ctx, out) => {
-        const { config } = await import('./commands/runbooks.js');
-        const r = config(ctx, runbook);
-        if (out.json) return out.data(r);
-        out.print((await import('./views/runbooks.js')).renderConfig(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, runbook?: string) => {
+      const { config } = await import('./commands/runbooks.js');
+      const r = config(ctx, runbook);
+      if (out.json) return out.data(r);
+      out.print((await import('./views/runbooks.js')).renderConfig(await out.ui(), r));
+    }));
 
 
   // ---- incidents -------------------------------------------------------------------------------
   const triageAction = (resume: boolean) =>
-    async function (this: Command, id?: string) {
-      await run(async (ctx, out) => {
-        const opts = this.opts() as import('./incident/triage.js').TriageOptions;
-        const { triage, continueTriage } = await import('./incident/triage.js');
-        const io = await engineIO(ctx, out, opts);
-        const ui = await out.ui();
-        const screen = out.json ? ctx.io.stderr : ctx.io.stdout;
-        const say = (text: string, style?: 'heading' | 'dim' | 'warn' | 'good') =>
-          screen.write(
-            (style === 'heading' ? '\n' + ui.c.bold.underline(text) : style === 'dim' ? ui.c.dim(text) : style === 'warn' ? ui.c.yellow(text) : style === 'good' ? ui.c.green(text) : text) + '\n'
-          );
-        const ask = io.operator as unknown as import('./incident/triage.js').TriageAsk;
-        try {
-          let r;
-          if (resume) {
-            const { incidentStore } = await import('./commands/incident.js');
-            r = await continueTriage(ctx, incidentStore(ctx).resolve(id), opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
-          } else r = await triage(ctx, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
-          if (out.json) out.data(r);
-          else say(`\nIncident ${r.incident}: ${r.title} (${r.status}, step ${Math.min(r.step, 5)} of 5). irm status ${r.incident} shows its clock.`);
-          return r.exit_code;
-        } finally {
-          io.close();
-        }
-      }).call(this);
-    };
+    action(async (ctx, out, cmd, id?: string) => {
+      const opts = cmd.opts() as import('./incident/triage.js').TriageOptions;
+      const { triage, continueTriage } = await import('./incident/triage.js');
+      const io = await engineIO(ctx, out, opts);
+      const ui = await out.ui();
+      const screen = out.json ? ctx.io.stderr : ctx.io.stdout;
+      const say = (text: string, style?: 'heading' | 'dim' | 'warn' | 'good') =>
+        screen.write(
+          (style === 'heading' ? '\n' + ui.c.bold.underline(text) : style === 'dim' ? ui.c.dim(text) : style === 'warn' ? ui.c.yellow(text) : style === 'good' ? ui.c.green(text) : text) + '\n'
+        );
+      const ask = io.operator as unknown as import('./incident/triage.js').TriageAsk;
+      try {
+        let r;
+        if (resume) {
+          const { incidentStore } = await import('./commands/incident.js');
+          r = await continueTriage(ctx, incidentStore(ctx).resolve(id), opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+        } else r = await triage(ctx, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+        if (out.json) out.data(r);
+        else say(`\nIncident ${r.incident}: ${r.title} (${r.status}, step ${Math.min(r.step, 5)} of 5). irm status ${r.incident} shows its clock.`);
+        return r.exit_code;
+      } finally {
+        io.close();
+      }
+    });
 
   runOptions(
     program
@@ -412,26 +390,22 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .command('list')
     .description('recent incidents (open ones, and the last 7 days)')
     .option('--all', 'every incident')
-    .action(async function (this: Command) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const r = m.list(ctx, this.opts() as { all?: boolean });
-        if (out.json) return out.data(r);
-        out.print((await import('./views/incident-view.js')).renderIncidentList(await out.ui(), r));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd) => {
+      const m = await import('./commands/incident.js');
+      const r = m.list(ctx, cmd.opts() as { all?: boolean });
+      if (out.json) return out.data(r);
+      out.print((await import('./views/incident-view.js')).renderIncidentList(await out.ui(), r));
+    }));
   incident
     .command('show')
     .description('an incident: its clock and timeline')
     .argument('[id]', 'incident id (default: the most recent open one)')
-    .action(async function (this: Command, id?: string) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const r = m.show(ctx, id);
-        if (out.json) return out.data(r);
-        out.print((await import('./views/incident-view.js')).renderIncident(await out.ui(), r.incident, r.clock));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, id?: string) => {
+      const m = await import('./commands/incident.js');
+      const r = m.show(ctx, id);
+      if (out.json) return out.data(r);
+      out.print((await import('./views/incident-view.js')).renderIncident(await out.ui(), r.incident, r.clock));
+    }));
   incident
     .command('note')
     .description('add a note; --at backdates it (14:05), --kind finding|hypothesis|fix|action')
@@ -440,15 +414,13 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .option('--kind <kind>', 'note, finding, hypothesis, fix or action', 'note')
     .option('--broadcast', 'this note is a status update for the team')
     .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
-    .action(async function (this: Command, args: string[]) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const [id, rest] = idAnd(args, 1);
-        const r = await m.note(ctx, id, rest.join(' '), this.opts() as { at?: string; kind?: string; broadcast?: boolean });
-        if (out.json) return out.data(r);
-        out.print(`Noted on ${r.incident}${r.event!.type === 'note' && r.event!.happened_at ? ` (as of ${r.event!.happened_at})` : ''}.`);
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, args: string[]) => {
+      const m = await import('./commands/incident.js');
+      const [id, rest] = idAnd(args, 1);
+      const r = await m.note(ctx, id, rest.join(' '), cmd.opts() as { at?: string; kind?: string; broadcast?: boolean });
+      if (out.json) return out.data(r);
+      out.print(`Noted on ${r.incident}${r.event!.type === 'note' && r.event!.happened_at ? ` (as of ${r.event!.happened_at})` : ''}.`);
+    }));
   for (const [name, desc] of [
     ['status', 'set the status: investigating, identified, mitigated, monitoring, resolved, closed'],
     ['severity', 'raise or lower the severity (P0-P3)'],
@@ -460,59 +432,51 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .argument('<args...>', `[id] ${name === 'status' ? 'STATUS' : name === 'severity' ? 'LEVEL' : 'NAME'}`)
       .option('--reason <text>', 'why')
       .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
-      .action(async function (this: Command, args: string[]) {
-        await run(async (ctx, out) => {
-          const m = await import('./commands/incident.js');
-          const [id, rest] = idAnd(args, 1);
-          const value = rest.join(' ');
-          const reason = (this.opts() as { reason?: string }).reason;
-          const r = name === 'status' ? await m.setStatus(ctx, id, m.parseStatus(value), reason) : name === 'severity' ? await m.setSeverity(ctx, id, value, reason) : m.setOwner(ctx, id, value);
-          if (out.json) return out.data(r);
-          out.print(`${r.incident}: ${name} ${'from' in r && r.from ? `${r.from} → ` : ''}${value}${'changed' in r && !r.changed ? ' (unchanged)' : ''}`);
-        }).call(this);
-      });
+      .action(action(async (ctx, out, cmd, args: string[]) => {
+        const m = await import('./commands/incident.js');
+        const [id, rest] = idAnd(args, 1);
+        const value = rest.join(' ');
+        const reason = (cmd.opts() as { reason?: string }).reason;
+        const r = name === 'status' ? await m.setStatus(ctx, id, m.parseStatus(value), reason) : name === 'severity' ? await m.setSeverity(ctx, id, value, reason) : m.setOwner(ctx, id, value);
+        if (out.json) return out.data(r);
+        out.print(`${r.incident}: ${name} ${'from' in r && r.from ? `${r.from} → ` : ''}${value}${'changed' in r && !r.changed ? ' (unchanged)' : ''}`);
+      }));
   }
   incident
     .command('close')
     .description('close an incident (resolved and done)')
     .argument('[id]', 'incident id')
     .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
-    .action(async function (this: Command, id?: string) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const r = await m.setStatus(ctx, id, 'closed');
-        if (out.json) return out.data(r);
-        out.print(`${r.incident}: closed.`);
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, id?: string) => {
+      const m = await import('./commands/incident.js');
+      const r = await m.setStatus(ctx, id, 'closed');
+      if (out.json) return out.data(r);
+      out.print(`${r.incident}: closed.`);
+    }));
   incident
     .command('attach')
     .description('keep a copy of a log or export with the incident (size-capped and redacted)')
     .argument('<args...>', '[id] FILE')
-    .action(async function (this: Command, args: string[]) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const [id, rest] = idAnd(args, 1);
-        const r = m.attach(ctx, id, rest.join(' '));
-        if (out.json) return out.data(r);
-        const e = r.event!;
-        out.print(`Attached to ${r.incident}: ${r.path}${e.type === 'attachment' && e.truncated ? ` (kept ${e.kept_bytes} of ${e.bytes} bytes: the head and the tail)` : ''}`);
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, args: string[]) => {
+      const m = await import('./commands/incident.js');
+      const [id, rest] = idAnd(args, 1);
+      const r = m.attach(ctx, id, rest.join(' '));
+      if (out.json) return out.data(r);
+      const e = r.event!;
+      out.print(`Attached to ${r.incident}: ${r.path}${e.type === 'attachment' && e.truncated ? ` (kept ${e.kept_bytes} of ${e.bytes} bytes: the head and the tail)` : ''}`);
+    }));
 
   program
     .command('status')
     .description("an incident's clock: elapsed time, the step it should be in, the response deadline, who should own it, the next update")
     .argument('[id]', 'incident id (default: the most recent open one)')
-    .action(async function (this: Command, id?: string) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const r = m.show(ctx, id);
-        if (out.json) return out.data({ incident: m.summary(r.incident), clock: r.clock });
-        out.print((await import('./views/incident-view.js')).renderClock(await out.ui(), r.incident, r.clock));
-        return r.clock.overdue.length ? EXIT.problem : EXIT.ok;
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, id?: string) => {
+      const m = await import('./commands/incident.js');
+      const r = m.show(ctx, id);
+      if (out.json) return out.data({ incident: m.summary(r.incident), clock: r.clock });
+      out.print((await import('./views/incident-view.js')).renderClock(await out.ui(), r.incident, r.clock));
+      return r.clock.overdue.length ? EXIT.problem : EXIT.ok;
+    }));
 
   program
     .command('escalate')
@@ -520,39 +484,35 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .argument('[id]', 'incident id (default: the most recent open one)')
     .option('--trigger <text>', "the reason, from the manual's list (its text or number) or your own words")
     .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
-    .action(async function (this: Command, id?: string) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        let trigger = (this.opts() as { trigger?: string }).trigger;
-        if (!trigger) {
-          const o = m.escalateOptions(ctx, id);
-          if (!ctx.io.stdinIsTTY) throw new UsageError('--trigger is needed without a terminal', `one of: ${o.triggers.map((t, i) => `${i + 1}. ${t}`).join('; ')}`);
-          const { InteractiveOperator } = await import('./views/prompts.js');
-          const ui = await out.ui();
-          const op = new InteractiveOperator(ui, out.json ? ctx.io.stderr : ctx.io.stdout);
-          trigger = await op.select('Why escalate?', [...o.triggers.map((t) => ({ name: t, value: t })), { name: 'Something else (type it)', value: '' }]);
-          if (!trigger) trigger = await op.input('The trigger, in your words:');
-        }
-        const r = await m.escalate(ctx, id, trigger);
-        if (out.json) return out.data(r);
-        out.print([`${r.incident}: escalated to level ${r.to_level}, ${r.title}, because: ${r.trigger}`, 'Reach now:', ...r.contacts.map((c) => `  ${c}`)].join('\n'));
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, id?: string) => {
+      const m = await import('./commands/incident.js');
+      let trigger = (cmd.opts() as { trigger?: string }).trigger;
+      if (!trigger) {
+        const o = m.escalateOptions(ctx, id);
+        if (!ctx.io.stdinIsTTY) throw new UsageError('--trigger is needed without a terminal', `one of: ${o.triggers.map((t, i) => `${i + 1}. ${t}`).join('; ')}`);
+        const { InteractiveOperator } = await import('./views/prompts.js');
+        const ui = await out.ui();
+        const op = new InteractiveOperator(ui, out.json ? ctx.io.stderr : ctx.io.stdout);
+        trigger = await op.select('Why escalate?', [...o.triggers.map((t) => ({ name: t, value: t })), { name: 'Something else (type it)', value: '' }]);
+        if (!trigger) trigger = await op.input('The trigger, in your words:');
+      }
+      const r = await m.escalate(ctx, id, trigger);
+      if (out.json) return out.data(r);
+      out.print([`${r.incident}: escalated to level ${r.to_level}, ${r.title}, because: ${r.trigger}`, 'Reach now:', ...r.contacts.map((c) => `  ${c}`)].join('\n'));
+    }));
 
   program
     .command('update')
     .description('the periodic status update: recorded, and sent to Slack and the Jira ticket')
     .argument('<args...>', '[id] "text"')
     .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')
-    .action(async function (this: Command, args: string[]) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const [id, rest] = idAnd(args, 1);
-        const r = await m.update(ctx, id, rest.join(' '));
-        if (out.json) return out.data(r);
-        out.print(`Status update recorded on ${r.incident}.`);
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, args: string[]) => {
+      const m = await import('./commands/incident.js');
+      const [id, rest] = idAnd(args, 1);
+      const r = await m.update(ctx, id, rest.join(' '));
+      if (out.json) return out.data(r);
+      out.print(`Status update recorded on ${r.incident}.`);
+    }));
 
   const notify = program.command('notify').description('telling the team: try a channel, deliver what waits in the outbox');
   notify
@@ -560,50 +520,44 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .description('send a clearly marked test message on each configured channel (or CHANNEL: slack, pagerduty, jira, email) and show what came back')
     .argument('[channel]', 'slack, pagerduty, jira or email')
     .option('--dry-run', 'print what would be sent; send nothing')
-    .action(async function (this: Command, channel?: string) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/notify.js');
-        const r = await m.notifyTest(ctx, channel, this.opts() as { dryRun?: boolean });
-        if (out.json) out.data(r);
-        else for (const x of r) out.print(x.would_send !== undefined ? `${x.channel}: would send ${JSON.stringify(x.would_send)}` : `${x.channel}: ${x.ok ? 'ok' : 'FAILED'}${x.status !== undefined ? ` (${x.status})` : ''}${x.response ? `: ${x.response}` : ''}${x.error ? `: ${x.error}` : ''}`);
-        return r.every((x) => x.ok) ? EXIT.ok : EXIT.problem;
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, channel?: string) => {
+      const m = await import('./commands/notify.js');
+      const r = await m.notifyTest(ctx, channel, cmd.opts() as { dryRun?: boolean });
+      if (out.json) out.data(r);
+      else for (const x of r) out.print(x.would_send !== undefined ? `${x.channel}: would send ${JSON.stringify(x.would_send)}` : `${x.channel}: ${x.ok ? 'ok' : 'FAILED'}${x.status !== undefined ? ` (${x.status})` : ''}${x.response ? `: ${x.response}` : ''}${x.error ? `: ${x.error}` : ''}`);
+      return r.every((x) => x.ok) ? EXIT.ok : EXIT.problem;
+    }));
   notify
     .command('flush')
     .description('deliver the notifications waiting in the outbox now (each irm command also tries, within the timeout)')
     .option('--dry-run', 'list what waits and what it would send; send nothing')
-    .action(async function (this: Command) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/notify.js');
-        const r = await m.notifyFlush(ctx, this.opts() as { dryRun?: boolean });
-        if (out.json) out.data(r);
-        else if (r.waiting) out.print(r.waiting.length ? r.waiting.map((w) => `${w.channel} ${w.kind} ${w.incident} (${w.attempts} attempts${w.last_error ? `, last: ${w.last_error}` : ''}): ${JSON.stringify(w.body)}`).join('\n') : 'Nothing waits in the outbox.');
-        else if (r.busy) out.print('Another irm is delivering the outbox now.');
-        else {
-          for (const d of r.delivered) out.print(`${d.channel}: sent ${d.kind} for ${d.incident}${d.jira_key ? ` (${d.jira_key})` : ''}`);
-          for (const f of r.failed) out.print(`${f.channel}: not sent ${f.kind} for ${f.incident}: ${f.error}`);
-          out.print(r.pending ? `${r.pending} still waiting in the outbox.` : 'Nothing waits in the outbox.');
-        }
-        return r.pending && !r.waiting ? EXIT.problem : EXIT.ok;
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd) => {
+      const m = await import('./commands/notify.js');
+      const r = await m.notifyFlush(ctx, cmd.opts() as { dryRun?: boolean });
+      if (out.json) out.data(r);
+      else if (r.waiting) out.print(r.waiting.length ? r.waiting.map((w) => `${w.channel} ${w.kind} ${w.incident} (${w.attempts} attempts${w.last_error ? `, last: ${w.last_error}` : ''}): ${JSON.stringify(w.body)}`).join('\n') : 'Nothing waits in the outbox.');
+      else if (r.busy) out.print('Another irm is delivering the outbox now.');
+      else {
+        for (const d of r.delivered) out.print(`${d.channel}: sent ${d.kind} for ${d.incident}${d.jira_key ? ` (${d.jira_key})` : ''}`);
+        for (const f of r.failed) out.print(`${f.channel}: not sent ${f.kind} for ${f.incident}: ${f.error}`);
+        out.print(r.pending ? `${r.pending} still waiting in the outbox.` : 'Nothing waits in the outbox.');
+      }
+      return r.pending && !r.waiting ? EXIT.problem : EXIT.ok;
+    }));
 
   program
     .command('postmortem')
     .description("the manual's post-mortem template filled from the incident record")
     .argument('[id]', 'incident id (default: the most recent open one)')
     .option('-o, --output <file>', 'write it to this file')
-    .action(async function (this: Command, id?: string) {
-      await run(async (ctx, out) => {
-        const m = await import('./commands/incident.js');
-        const o = (this.opts() as { output?: string }).output;
-        const r = m.postmortem(ctx, id, o);
-        if (out.json) return out.data(r);
-        if (r.file) out.print(`Wrote ${r.file}${r.required ? `; a ${r.severity} post-mortem is due ${r.due_at ? `by ${r.due_at.slice(0, 16).replace('T', ' ')} UTC` : 'within 72h of resolution'}` : ''}.`);
-        else out.print(r.markdown);
-      }).call(this);
-    });
+    .action(action(async (ctx, out, cmd, id?: string) => {
+      const m = await import('./commands/incident.js');
+      const o = (cmd.opts() as { output?: string }).output;
+      const r = m.postmortem(ctx, id, o);
+      if (out.json) return out.data(r);
+      if (r.file) out.print(`Wrote ${r.file}${r.required ? `; a ${r.severity} post-mortem is due ${r.due_at ? `by ${r.due_at.slice(0, 16).replace('T', ' ')} UTC` : 'within 72h of resolution'}` : ''}.`);
+      else out.print(r.markdown);
+    }));
 
   return { program, result };
 }
