@@ -1,6 +1,6 @@
 // The command line: commander wiring only. Each command's module is imported when that command runs.
 import { Command, CommanderError, Option } from 'commander';
-import { fstatSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, type GlobalOptions, type IO } from './context.js';
 import { PACKAGE_DIR } from './load/catalog.js';
@@ -11,6 +11,7 @@ import type { UI } from './views/ui.js';
 import type { EngineEvent, Operator } from './engine/engine.js';
 import type { RunOptions } from './commands/run.js';
 import { UsageError } from './errors.js';
+import { plainlyNotTTY, standardStream } from './util/std-stream.js';
 
 const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -611,27 +612,15 @@ function printDiagnostics(e: RunbookError, io: IO, color: boolean): number {
  * Whether standard input is a terminal, without opening a stream on it (process.stdin) or loading the tty module,
  * 2-3 ms each, when it plainly is not: a pipe or a file, or /dev/null (cron, CI, scripts).
  */
-function stdinIsTTY(): boolean {
-  try {
-    const st = fstatSync(0);
-    if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return false;
-  } catch {
-    /* no standard input, or no /dev/null: ask the tty module */
-  }
-  return process.stdin.isTTY === true;
-}
-
 export async function runFromProcess(): Promise<void> {
   const io: IO = {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdinIsTTY: stdinIsTTY(),
+    // A reader gone (irm list | head -1) is no failure of irm's.
+    stdout: standardStream(1, () => (process.exitCode = 0)),
+    stderr: standardStream(2, () => {}),
+    stdinIsTTY: !plainlyNotTTY(0) && process.stdin.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
   };
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exitCode = 0;
-  });
   process.exitCode = await main(process.argv.slice(2), io);
 }
 

@@ -1,5 +1,5 @@
 // What every command gets: its options, its streams, and the catalog loaded once (broken runbooks warned about once).
-import type { Writable } from 'node:stream';
+import type { OutStream } from './util/std-stream.js';
 import { loadCatalog, type Catalog, type RunbookEntry } from './load/catalog.js';
 import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
 import { resolveVariables, parseSets, type ResolvedVariable } from './load/variables.js';
@@ -16,8 +16,9 @@ export interface GlobalOptions {
 }
 
 export interface IO {
-  stdout: Writable & { isTTY?: boolean; columns?: number };
-  stderr: Writable & { isTTY?: boolean };
+  /** Standard output and error: Node's streams on a terminal, else irm's own synchronous writers (src/util/std-stream.ts). */
+  stdout: OutStream;
+  stderr: OutStream;
   stdinIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;

@@ -1,6 +1,6 @@
 // The one module that prompts. It asks only on a terminal; the engine sees it as an Operator.
 import { checkbox, expand, input as inputPrompt, select } from '@inquirer/prompts';
-import type { Writable } from 'node:stream';
+import { asNodeStream, type OutStream } from '../util/std-stream.js';
 import type { ConfirmRequest, Decision, Operator } from '../engine/engine.js';
 import type { Choice, TriageAsk } from '../incident/triage.js';
 import type { ResolvedVariable } from '../load/variables.js';
@@ -15,7 +15,11 @@ function cancelled(e: unknown): boolean {
 export class InteractiveOperator implements Operator, TriageAsk {
   readonly interactive = true;
 
-  constructor(private readonly ui: UI, private readonly output: Writable, private readonly stdin: NodeJS.ReadableStream = process.stdin) {}
+  private readonly output: NodeJS.WritableStream;
+
+  constructor(private readonly ui: UI, output: OutStream, private readonly stdin: NodeJS.ReadableStream = process.stdin) {
+    this.output = asNodeStream(output);
+  }
 
   private get context() {
     return { output: this.output, input: this.stdin, clearPromptOnDone: false };

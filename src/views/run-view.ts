@@ -1,7 +1,7 @@
 // The terminal view of a diagnosis: symptoms, each check's command, a spinner with elapsed time, folded output, verdicts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { asNodeStream, type OutStream } from '../util/std-stream.js';
 import ora, { type Ora } from 'ora';
 import type { CauseResult, CheckOutcome, Diagnosis, EngineEvent } from '../engine/engine.js';
 import { fold } from '../engine/output.js';
@@ -9,7 +9,7 @@ import type { UI } from './ui.js';
 
 export interface RunViewOptions {
   ui: UI;
-  out: Writable & { isTTY?: boolean };
+  out: OutStream;
   /** Spinners only on a terminal. */
   spinner: boolean;
   /** Where folded output is kept whole. */
@@ -111,7 +111,7 @@ export class RunView {
         this.streaming = e.stream;
         if (e.stream) this.write(c.dim('    (following output; Ctrl-C stops it and returns to the runbook)'));
         else if (this.o.spinner) {
-          this.spin = ora({ text: 'running…', stream: this.o.out as NodeJS.WriteStream, indent: 4, discardStdin: false }).start();
+          this.spin = ora({ text: 'running…', stream: asNodeStream(this.o.out) as NodeJS.WriteStream, indent: 4, discardStdin: false }).start();
           this.timer = setInterval(() => {
             if (this.spin) this.spin.text = `running… ${((Date.now() - this.started) / 1000).toFixed(1)}s`;
           }, 100);

@@ -1,0 +1,83 @@
+// Standard output and error without Node's stream machinery where a script is reading them.
+//
+// process.stdout (and stderr) is made on first use: for a file or /dev/null a SyncWriteStream, for a pipe a socket,
+// for a terminal a tty stream; each brings Node's stream modules along (about 4 ms here, a quarter of what irm adds
+// to Node's own start). Node writes files and pipes synchronously anyway, so for them irm writes the bytes itself.
+// A terminal still gets process.stdout: its width and colours come from the tty module.
+import { fstatSync, statSync, writeSync } from 'node:fs';
+
+/** What irm writes its output and messages to. */
+export interface OutStream {
+  write(chunk: string): boolean;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Whether a descriptor is plainly not a terminal (not a character device, or /dev/null), told without the tty module. */
+export function plainlyNotTTY(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return !st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
+}
+
+/** Block the thread for about a millisecond (a pipe whose reader has not caught up). */
+function pause(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+}
+
+/** A file, pipe or /dev/null, written synchronously and whole. A reader gone (EPIPE) ends the writing quietly. */
+export class FdWriter implements OutStream {
+  readonly isTTY = false;
+  private closed = false;
+
+  constructor(readonly fd: number, private readonly onClosed: () => void = () => {}) {}
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.closed) return false;
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    while (buf.length) {
+      try {
+        buf = buf.subarray(writeSync(this.fd, buf));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          pause();
+          continue;
+        }
+        if (code === 'EPIPE') {
+          this.closed = true;
+          this.onClosed();
+          return false;
+        }
+        throw e;
+      }
+    }
+    return true;
+  }
+}
+
+/**
+ * Standard output or error (fd 1 or 2): an FdWriter when it is plainly not a terminal, else Node's stream for it.
+ * `onClosed` runs when the reader of a pipe has gone (`irm list | head -1`).
+ */
+export function standardStream(fd: 1 | 2, onClosed: () => void): OutStream {
+  if (plainlyNotTTY(fd)) return new FdWriter(fd, onClosed);
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') onClosed();
+  });
+  return stream;
+}
+
+/**
+ * Node's stream for what irm writes to, for the libraries that need a real one (the prompts pipe into it): an
+ * FdWriter's descriptor then gets its process.stdout or stderr, which writes files and pipes synchronously too, so
+ * the two keep their order.
+ */
+export function asNodeStream(s: OutStream): NodeJS.WritableStream {
+  if (s instanceof FdWriter) return s.fd === 1 ? process.stdout : s.fd === 2 ? process.stderr : (s as unknown as NodeJS.WritableStream);
+  return s as unknown as NodeJS.WritableStream;
+}
