@@ -254,10 +254,15 @@ if (!ONLY || 'thousand'.includes(ONLY)) {
   const title = '1,000 generated runbooks';
   console.log(`\n${title}`);
   const coldEnv = (name) => ({ ...ENV, XDG_CACHE_HOME: join(work, `cold-${name}-${Math.random()}`) });
+  // A first run: an empty cache each time, so every file is read, parsed and checked (what a fresh CI checkout pays).
   const cold = (argv) => {
-    const t = process.hrtime.bigint();
-    spawnSync(NODE, [BIN, ...argv], { cwd: work, env: coldEnv(argv[0]), stdio: 'ignore' });
-    return Number(process.hrtime.bigint() - t) / 1e6;
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t = process.hrtime.bigint();
+      spawnSync(NODE, [BIN, ...argv], { cwd: work, env: coldEnv(argv[0]), stdio: 'ignore' });
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return median(times);
   };
   const coldValidate = cold(['validate', THOUSAND]);
   const coldList = cold(['list', '--json', '--runbooks', THOUSAND]);
@@ -269,8 +274,8 @@ if (!ONLY || 'thousand'.includes(ONLY)) {
   row({ name: 'irm list --json (built-ins)', value: `${list.value.toFixed(1)} ms`, ratio: list.ratio.toFixed(2), group: title });
   row({ name: 'irm list --json with 1,000 runbooks', value: `${list1000.value.toFixed(1)} ms`, ratio: '', target: `≤ 2x list: ${list1000.ratio.toFixed(2)}x`, met: list1000.ratio <= 2, group: title });
   row({ name: 'irm validate on 1,000 runbooks', value: `${validate1000.value.toFixed(1)} ms`, ratio: validate1000.ratio.toFixed(2), target: '< 500 ms', met: validate1000.value < 500, group: title });
-  row({ name: '  the same, first run (empty cache): irm list', value: `${coldList.toFixed(0)} ms`, group: title });
-  row({ name: '  the same, first run (empty cache): irm validate', value: `${coldValidate.toFixed(0)} ms`, group: title });
+  row({ name: '  the same, first run (empty cache, median of 5): irm list', value: `${coldList.toFixed(0)} ms`, group: title });
+  row({ name: '  the same, first run (empty cache, median of 5): irm validate', value: `${coldValidate.toFixed(0)} ms`, target: '< 500 ms', met: coldValidate < 500, group: title });
 }
 
 // irm check: wall time against the slowest check plus irm check's own startup (the same on one instant check).
