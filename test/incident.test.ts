@@ -7,6 +7,7 @@ import { loadCatalog } from '../src/load/catalog.js';
 import { clock, expectedStep } from '../src/incident/clock.js';
 import { fold, type TimelineEvent } from '../src/incident/model.js';
 import { IncidentStore } from '../src/incident/store.js';
+import { describeEvent } from '../src/incident/postmortem.js';
 import { irm, ROOT, tmp, tree } from './helpers.js';
 
 const manual = loadCatalog({ cwd: ROOT, env: { XDG_CONFIG_HOME: tmp() } }).manual;
@@ -291,5 +292,17 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(await Promise.all(runs)).toEqual([0, 0, 0, 0, 0, 0]);
     const notes = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident.events.filter((e: { type: string }) => e.type === 'note').map((e: { text: string }) => e.text).sort();
     expect(notes).toEqual(Array.from({ length: 6 }, (_, i) => `note ${i}`));
+  });
+});
+
+describe('the timeline says what irm knows of a notification', () => {
+  const n = (status: 'planned' | 'queued' | 'sent' | 'failed', extra: Partial<TimelineEvent> = {}) =>
+    describeEvent({ type: 'notification', at: '2026-11-27T14:00:00Z', channel: 'slack,email', audience: 'Team Lead, CTO', message: 'Initial notification', status, ...extra } as TimelineEvent);
+  it('a list shown to the responder is not a notice sent', () => {
+    expect(n('planned')).toBe('To notify (by the responder): Team Lead, CTO via slack, email');
+    expect(n('planned', { channel: '' } as Partial<TimelineEvent>)).toBe('To notify (by the responder): Team Lead, CTO');
+    expect(n('queued')).toBe('Notification queued for Team Lead, CTO via slack, email');
+    expect(n('sent', { channel: 'jira', audience: 'the incident ticket', jira_key: 'OPS-7' } as Partial<TimelineEvent>)).toBe('Notified the incident ticket via jira (OPS-7)');
+    expect(n('failed')).toBeUndefined();
   });
 });

@@ -36,10 +36,15 @@ export function describeEvent(e: TimelineEvent): string | undefined {
       return `Diagnosis (${e.runbook}): ${e.confirmed.length ? `confirmed ${e.causes.filter((c) => c.status === 'confirmed').map((c) => c.title).join(', ')}` : 'no cause confirmed'}`;
     case 'escalation':
       return `Escalated to level ${e.to_level}: ${e.trigger}`;
-    case 'notification':
+    case 'notification': {
       // A delivery that failed is retried from the outbox; the timeline shows when it was sent.
       if (e.status === 'failed') return undefined;
-      return `Notified ${e.audience} (${e.channel}${e.jira_key ? `: ${e.jira_key}` : ''})`;
+      const via = e.channel ? ` via ${e.channel.split(',').join(', ')}` : '';
+      // Planned: irm listed whom the operator is to tell; it does not know that anyone was told.
+      if (e.status === 'planned') return `To notify (by the responder): ${e.audience}${via}`;
+      if (e.status === 'queued') return `Notification queued for ${e.audience}${via}`;
+      return `Notified ${e.audience}${via}${e.jira_key ? ` (${e.jira_key})` : ''}`;
+    }
     case 'attachment':
       return `Attached ${e.file}`;
     default:
