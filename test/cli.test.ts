@@ -55,6 +55,38 @@ causes:
       - text: Vacuum the journal.
 `;
 
+/** Checks whose hints say what a problem (or a warning) means; the URL's password must never show. */
+const HINTED = `
+id: hinted
+title: Hinted
+summary: A service that does not answer and a disk that fills.
+severity: P2
+symptoms: [x]
+variables:
+  service_url: { description: Where the service answers, default: 'http://ops:pw-hint-5ecret@localhost:9/health' }
+causes:
+  - id: down
+    title: The service is down
+    explanation: Nothing answers.
+    checks:
+      - id: answers
+        title: The service answers
+        run: echo "connection refused"
+        expect: [{ contains: pong }]
+        hint: Nothing answers at \${{ service_url }}; start it, then read its log.
+      - id: disk
+        title: The disk has room
+        run: echo "used 85%"
+        warn: [{ number: { pattern: 'used (\\d+)%', max: 80 }, says: disk use at most 80% }]
+        hint: The disk is filling; rotate the logs.
+      - id: fine
+        title: Everything else is fine
+        run: echo fine
+        hint: Never shown, this check is healthy.
+    solution:
+      - text: Start it.
+`;
+
 const BROKEN = `
 id: broken-one
 title: Broken
@@ -337,6 +369,35 @@ describe('team runbooks', () => {
     const r = irm(['list', '--runbooks', 'nowhere']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('runbook folder not found: nowhere');
+  });
+});
+
+describe('irm check: the hints of problems and warnings', () => {
+  const dir = () => tree({ 'team/hinted.yaml': HINTED });
+  const check = (args: string[]) => irm(['check', 'hinted', '--runbooks', 'team', ...args], { cwd: dir() });
+  const problem = 'Nothing answers at http://ops:********@localhost:9/health; start it, then read its log.';
+  const warning = 'The disk is filling; rotate the logs.';
+
+  it('the table lists them below, by check, the healthy one without; the password masked', () => {
+    const r = check([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/│ hinted\s+│ The service answers\s+│ ✖ problem found │ expected output containing "pong", got: connection refused │/);
+    expect(r.stdout).toContain(`┘\n\nWhere to look next:\n  ✖ hinted/answers: ${problem}\n  ⚠ hinted/disk: ${warning}\n\n1 healthy, 1 warning, 1 problem in `);
+    expect(r.stdout).not.toContain('Never shown');
+    expect(r.stdout + r.stderr).not.toContain('pw-hint-5ecret');
+  });
+
+  it('JSON has a hint on the problem and the warning only; junit puts it in the failure', () => {
+    const rows = check(['--json']).json().results as { id: string; verdict: string; hint?: string }[];
+    expect(rows.map((x) => [x.id, x.verdict, x.hint])).toEqual([['answers', 'problem', problem], ['disk', 'warning', warning], ['fine', 'healthy', undefined]]);
+    const j = check(['--format', 'junit']);
+    expect(j.code).toBe(1);
+    expect(j.stdout).toContain(
+      `<failure message="expected output containing &quot;pong&quot;, got: connection refused" type="problem">expected output containing &quot;pong&quot;, got: connection refused\nhint: ${problem}</failure>`
+    );
+    expect(j.stdout).toContain(`<system-out>warning: expected disk use at most 80%, got: 85\nhint: ${warning}</system-out>`);
+    expect(j.stdout).not.toContain('Never shown');
+    expect(j.stdout).not.toContain('pw-hint-5ecret');
   });
 });
 

@@ -15,6 +15,7 @@ symptoms: [Something is off]
 variables:
   flag_file: { description: A file that must exist, type: path, default: flag }
   word: { description: Any text, default: hello }
+  bench_token: { description: The token the bench reads the flag with }
 preflight:
   - id: bench-here
     title: The bench folder exists
@@ -33,6 +34,7 @@ causes:
         needs: [flag-present]
         run: cat \${{ flag_file }}
         expect: [{ contains: ok }]
+        hint: \${{ flag_file }} says something else; the bench read it with token \${{ bench_token }}, its log says why.
     solution:
       - text: Create the flag.
       - title: Write the flag
@@ -137,6 +139,28 @@ describe('irm run', () => {
     const content = r.json().checks.find((c: { id: string }) => c.id === 'flag-content');
     expect(content).toMatchObject({ verdict: 'blocked', note: 'needs "The flag file exists" (flag-present), which is problem' });
     expect(content.command).toBeUndefined();
+    expect(content.hint).toBeUndefined();
+  });
+
+  it('a problem shows its check\'s hint, variables filled in and secrets masked, on screen and in JSON; a healthy check none', () => {
+    const env = { IRM_VAR_BENCH_TOKEN: 'tok-5ecret-bench' };
+    const hint = 'flag says something else; the bench read it with token ********, its log says why.';
+    const bad = lab({ flag: 'bad\n' });
+    const text = run(bad, ['run', 'lab', '--yes'], env);
+    expect(text.code).toBe(1);
+    // Under the verdict, after what was expected and what was found.
+    expect(text.stdout).toContain(`    ✖ problem found exit 0`);
+    expect(text.stdout).toContain(`\n      expected output containing "ok", got: bad\n      hint: ${hint}\n`);
+    const json = run(bad, ['run', 'lab', '--yes', '--json'], env);
+    const checks = json.json().checks as { id: string; hint?: string }[];
+    expect(checks.find((c) => c.id === 'flag-content')!.hint).toBe(hint);
+    expect(checks.filter((c) => c.hint).map((c) => c.id)).toEqual(['flag-content']);
+    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(out).not.toContain('tok-5ecret-bench');
+    const good = lab({ flag: 'ok\n' });
+    const fine = run(good, ['run', 'lab', '--yes'], env);
+    expect(fine.code).toBe(0);
+    expect(fine.stdout).not.toContain('hint:');
+    expect((run(good, ['run', 'lab', '--yes', '--json'], env).json().checks as { hint?: string }[]).every((c) => c.hint === undefined)).toBe(true);
   });
 
   it('without a terminal and without --yes, read commands are refused: exit 4, nothing runs', () => {

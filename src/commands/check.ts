@@ -178,6 +178,7 @@ function xml(s: string): string {
 function detail(r: CheckRow): string {
   const lines: string[] = [];
   for (const x of [...r.reasons, ...r.warnings].filter((x) => !x.ok)) lines.push(`expected ${x.wanted}, got: ${x.got}`);
+  if (r.hint) lines.push(`hint: ${r.hint}`);
   if (r.error) lines.push(r.error.message + (r.error.hint ? ` (hint: ${r.error.hint})` : ''));
   if (r.note) lines.push(r.note);
   return lines.join('\n');

@@ -74,6 +74,8 @@ export interface CheckOutcome {
   reasons: Reason[];
   warnings: Reason[];
   error?: CouldNotRun;
+  /** A problem or warning: the check's hint (what it means, where to look next), expanded, secrets masked. */
+  hint?: string;
   /** Why it was skipped, blocked or refused. */
   note?: string;
   output?: { excerpt: string; bytes: number; truncated: boolean };
@@ -233,6 +235,11 @@ function expandSafe(ctx: EngineContext, s: string | undefined): string | undefin
   }
 }
 
+/** A check's hint as shown and kept: its variables filled in where they have values, secrets masked. */
+function hintOf(ctx: EngineContext, check: Check | undefined): string | undefined {
+  return check?.hint === undefined ? undefined : ctx.redact(expandSafe(ctx, check.hint)!);
+}
+
 /** What a command of this risk needs before it runs, given the mode; asks the operator where it must. */
 async function decide(ctx: EngineContext, req: ConfirmRequest, state: WalkState): Promise<Decision | 'auto' | 'refused'> {
   const { mode, operator } = ctx;
@@ -324,7 +331,8 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
   const unavailable = (r.check?.unavailable_if ?? []).map((e) => evaluate(e, result, (x) => expandSafe(ctx, x) ?? x)).find((x) => x.ok);
   if (unavailable) {
     outcome.verdict = 'error';
-    outcome.error = { kind: 'unavailable', message: ctx.redact(`${unavailable.wanted}: ${unavailable.got}`), ...(r.check?.hint ? { hint: ctx.redact(expandSafe(ctx, r.check.hint) ?? r.check.hint) } : {}) };
+    const hint = hintOf(ctx, r.check);
+    outcome.error = { kind: 'unavailable', message: ctx.redact(`${unavailable.wanted}: ${unavailable.got}`), ...(hint ? { hint } : {}) };
     return;
   }
   if (result.windowEnded) {
@@ -338,6 +346,10 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
   outcome.verdict = j.verdict;
   outcome.reasons = j.reasons.map((x) => ({ ...x, got: ctx.redact(x.got) }));
   outcome.warnings = j.warnings.map((x) => ({ ...x, got: ctx.redact(x.got) }));
+  // The runbooks' hints read for a warning as well as a problem (log-level-quiet and api-port-setting can only warn,
+  // and their hints are written for it), and say where to look next: shown for both, never for a healthy check.
+  const hint = j.verdict === 'healthy' ? undefined : hintOf(ctx, r.check);
+  if (hint) outcome.hint = hint;
 }
 
 /** Prepare, confirm, run (with retries) and judge one command. */

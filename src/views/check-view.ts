@@ -20,7 +20,18 @@ export function renderCheck(ui: UI, r: CheckReport): string {
     s.error && c.magenta(`${s.error} could not run`),
     s.skipped && c.dim(`${s.skipped} blocked or skipped`),
   ].filter(Boolean).join(', ');
-  return [ui.table(['Runbook', 'Check', 'Verdict', 'Detail'], rows), `${summary} in ${(r.duration_ms / 1000).toFixed(1)}s (${r.deployment} deployment, ${r.concurrency} at once)`].join('\n');
+  return [ui.table(['Runbook', 'Check', 'Verdict', 'Detail'], rows), ...hints(ui, r), `${summary} in ${(r.duration_ms / 1000).toFixed(1)}s (${r.deployment} deployment, ${r.concurrency} at once)`].join('\n');
+}
+
+/**
+ * The hints of the problems and warnings, below the table rather than in its Detail column: a hint is a sentence or
+ * three, and in a cell it would stretch the table past any terminal's width.
+ */
+function hints(ui: UI, r: CheckReport): string[] {
+  const { c } = ui;
+  const hinted = r.results.filter((x) => x.hint);
+  if (!hinted.length) return [];
+  return ['', c.bold('Where to look next:'), ...hinted.map((x) => `  ${x.verdict === 'problem' ? c.red.bold('✖') : c.yellow('⚠')} ${x.runbook}/${x.id}: ${x.hint}`), ''];
 }
 
 /**

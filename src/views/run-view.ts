@@ -175,6 +175,7 @@ export class RunView {
     const exit = o.exit_code !== undefined && o.exit_code !== null ? c.dim(` exit ${o.exit_code}`) : '';
     this.write(`    ${verdictLabel(ui, o)}${exit}${time}${o.attempts && o.attempts > 1 ? c.dim(` after ${o.attempts} attempts`) : ''}`);
     for (const d of outcomeDetail(o)) this.write(`      ${d}`);
+    if (o.hint) this.write(`      hint: ${o.hint}`);
   }
 
   private keep(o: CheckOutcome): string | undefined {
