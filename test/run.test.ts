@@ -49,6 +49,7 @@ causes:
         title: The word echoes back as hello
         run: printf '%s\\n' \${{ word }}
         expect: [{ matches: '^hello$' }]
+        on_problem: { note: 'The word is \${{ word }}: set it back before anything else.' }
     solution:
       - text: Set the word back.
 `;
@@ -210,6 +211,14 @@ describe('irm run', () => {
     const l = run(dir, ['run', 'lab', '--dry-run', '--set', 'flag_file=my flag']);
     expect(l.stdout).toContain("Command not executed: test -f 'my flag' && echo present");
     expect(l.stdout).toContain("Command not executed: echo ok > 'my flag'");
+  });
+
+  it("says a check's on_problem note when it finds the problem, and not when the check is healthy", () => {
+    const dir = lab({ flag: 'ok\n' });
+    const bad = run(dir, ['run', 'lab', '--yes', '--set', 'word=bye']);
+    expect(bad.stdout).toContain('The word is bye: set it back before anything else.');
+    const good = run(dir, ['run', 'lab', '--yes']);
+    expect(good.stdout).not.toContain('set it back before anything else');
   });
 
   it('variables are data: a value with shell syntax runs no second command', () => {

@@ -479,8 +479,10 @@ function evidence(o: CheckOutcome): string {
   }
 }
 
-function applyBranch(b: Branch | undefined, queue: string[], skipped: Set<string>, done: Set<string>): string | undefined {
+function applyBranch(ctx: EngineContext, b: Branch | undefined, queue: string[], skipped: Set<string>, done: Set<string>): string | undefined {
   if (!b) return undefined;
+  // The runbook's word to the operator on taking this branch ("fix this first"), with its variables filled in.
+  if (b.note) ctx.emit({ type: 'note', message: ctx.redact(expandSafe(ctx, b.note) ?? b.note) });
   for (const s of b.skip ?? []) skipped.add(s);
   if (b.goto && !done.has(b.goto)) {
     const i = queue.indexOf(b.goto);
@@ -529,7 +531,7 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
         }
         diagnosis.answers.push(rec);
         ctx.emit({ type: 'answer', question: q, ...(answer ? { answer: answer.label } : {}) });
-        ended = applyBranch(answer?.then, queue, skipped, done);
+        ended = applyBranch(ctx, answer?.then, queue, skipped, done);
       }
     }
     if (runbook.preflight?.length && !ctx.mode.dryRun) ctx.emit({ type: 'note', message: 'Preflight: what must hold before any cause can be judged' });
@@ -544,8 +546,8 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
       outcomesById.set(check.id, outcome);
       diagnosis.preflight.push(outcome);
       if (ctx.interrupts.quit) throw new QuitSignal();
-      if (outcome.verdict === 'problem') ended = applyBranch(check.on_problem, queue, skipped, done) ?? ended;
-      if (outcome.verdict === 'healthy') ended = applyBranch(check.on_healthy, queue, skipped, done) ?? ended;
+      if (outcome.verdict === 'problem') ended = applyBranch(ctx, check.on_problem, queue, skipped, done) ?? ended;
+      if (outcome.verdict === 'healthy') ended = applyBranch(ctx, check.on_healthy, queue, skipped, done) ?? ended;
     }
     let index = 0;
     while (queue.length && !ended) {
@@ -580,8 +582,8 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
         result.checks.push(outcome);
         result.evidence.push(evidence(outcome));
         if (ctx.interrupts.quit) throw new QuitSignal();
-        if (outcome.verdict === 'problem') ended = applyBranch(check.on_problem, queue, skipped, done) ?? ended;
-        if (outcome.verdict === 'healthy') ended = applyBranch(check.on_healthy, queue, skipped, done) ?? ended;
+        if (outcome.verdict === 'problem') ended = applyBranch(ctx, check.on_problem, queue, skipped, done) ?? ended;
+        if (outcome.verdict === 'healthy') ended = applyBranch(ctx, check.on_healthy, queue, skipped, done) ?? ended;
         if (ended) break;
       }
       result.status = ctx.mode.dryRun ? 'unknown' : causeStatus(result.checks);

@@ -139,7 +139,7 @@ export const Branch = z.strictObject({
   goto: id.optional().describe('Go straight to this cause'),
   skip: z.array(id).optional().describe('Causes not worth checking any more'),
   end: z.string().optional().describe('End the diagnosis, with this conclusion'),
-  note: z.string().optional(),
+  note: z.string().optional().describe('Said to the operator when this branch is taken'),
 });
 
 export const Check = z.strictObject({
