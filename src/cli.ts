@@ -73,6 +73,18 @@ async function engineIO(ctx: Context, out: Output, opts: RunOptions) {
   return { operator, emit, interrupts, close: () => process.off('SIGINT', onSigint) };
 }
 
+/** Run one engine command (irm run, irm ref run) with engineIO: its report as JSON with --json, its exit code. */
+async function engineRun(ctx: Context, out: Output, opts: RunOptions, go: (io: Awaited<ReturnType<typeof engineIO>>) => Promise<{ exit_code: number }>): Promise<number> {
+  const io = await engineIO(ctx, out, opts);
+  try {
+    const report = await go(io);
+    if (out.json) out.data(report);
+    return report.exit_code;
+  } finally {
+    io.close();
+  }
+}
+
 export function buildProgram(io: IO, builtinDir?: string): { program: Command; result: { code: number } } {
   const result: { code: number } = { code: EXIT.ok };
   const program = new Command('irm');
@@ -234,14 +246,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
   ).action(action(async (ctx, out, cmd, name: string) => {
     const opts = cmd.opts() as RunOptions;
     const { runQuick } = await import('./commands/run.js');
-    const io = await engineIO(ctx, out, opts);
-    try {
-      const r = await runQuick(ctx, name, opts, io.operator, io.emit, io.interrupts);
-      if (out.json) out.data(r);
-      return r.exit_code;
-    } finally {
-      io.close();
-    }
+    return engineRun(ctx, out, opts, (io) => runQuick(ctx, name, opts, io.operator, io.emit, io.interrupts));
   }));
 
   runOptions(
@@ -254,14 +259,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
   ).action(action(async (ctx, out, cmd, id: string) => {
     const opts = cmd.opts() as RunOptions;
     const { runRunbook } = await import('./commands/run.js');
-    const io = await engineIO(ctx, out, opts);
-    try {
-      const report = await runRunbook(ctx, id, opts, io.operator, io.emit, io.interrupts);
-      if (out.json) out.data(report);
-      return report.exit_code;
-    } finally {
-      io.close();
-    }
+    return engineRun(ctx, out, opts, (io) => runRunbook(ctx, id, opts, io.operator, io.emit, io.interrupts));
   }));
 
   program
