@@ -64,12 +64,18 @@ export interface Session {
   vars: Map<string, ResolvedVariable>;
 }
 
-/** The engine's context for one runbook: variables (flags, env-file, environment, irm.yaml, defaults), runner, redaction. */
-export function session(ctx: Context, runbook: Runbook | undefined, opts: RunOptions, operator: Operator, emit: (e: EngineEvent) => void, interrupts: Interrupts): Session {
+/**
+ * The engine's context for one runbook: variables (flags, env-file, environment, irm.yaml, defaults), runner, redaction.
+ * `scope`: for a command over several runbooks (irm check), every variable any of them declares; a --set or
+ * --env-file name this runbook does not declare but another does is left to that one, not an error here.
+ */
+export function session(ctx: Context, runbook: Runbook | undefined, opts: RunOptions, operator: Operator, emit: (e: EngineEvent) => void, interrupts: Interrupts, scope?: ReadonlySet<string>): Session {
   const catalog = ctx.catalog();
   const known = [...Object.keys(catalog.manual.variables), ...Object.keys(runbook?.variables ?? {})];
-  const env = { ...ctx.io.env, ...envFromFile(opts.envFile, ctx.io.cwd, known) };
-  const vars = resolveVariables(catalog, runbook, { sets: parseSets(ctx.options.set), env });
+  const env = { ...ctx.io.env, ...envFromFile(opts.envFile, ctx.io.cwd, scope ?? known) };
+  const sets = parseSets(ctx.options.set);
+  if (scope) for (const name of Object.keys(sets)) if (!known.includes(name) && scope.has(name)) delete sets[name];
+  const vars = resolveVariables(catalog, runbook, { sets, env });
   const engine: EngineContext = {
     runner: new LocalRunner(),
     operator,
