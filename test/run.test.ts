@@ -507,6 +507,29 @@ describe('Ctrl-C', () => {
 });
 
 describe('irm check', () => {
+  it('takes a --set that any of the runbooks checked declares, and names a typo', () => {
+    const dir = lab({ flag: 'ok\n' });
+    // risky declares no variable; lab declares word.
+    const r = run(dir, ['check', 'risky', 'lab', '--json', '--set', 'word=hello']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().results.find((x: { id: string }) => x.id === 'word-echo').verdict).toBe('healthy');
+    const typo = run(dir, ['check', 'risky', 'lab', '--json', '--set', 'wrod=hello']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown variable "wrod" in --set');
+    expect(typo.stderr).toContain('did you mean "word"?');
+  });
+
+  it("says how much of the host's CPU irm's own checks took while high-cpu measured it", () => {
+    // Two checks that keep a core each busy run beside host-cpu: its line says irm and its checks took much of it.
+    const burn = (id: string) => `      - { id: ${id}, title: Keeps a core busy, run: "timeout 3 sh -c 'while :; do :; done'; true" }`;
+    const dir = tree({ 'lab/burn.yaml': ['id: burner', 'title: Burns CPU', 'summary: Busy loops', 'severity: P3', 'symptoms: [x]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', burn('burn-1'), burn('burn-2'), '    solution:', '      - text: n/a', ''].join('\n') });
+    const r = run(dir, ['check', 'burner', 'high-cpu', '--json', '--set', 'cpu_sample_seconds=1']);
+    const host = r.json().results.find((x: { id: string }) => x.id === 'host-cpu');
+    const m = /irm and its checks: (\d+)% of the host/.exec(host.output.excerpt);
+    expect(m, host.output.excerpt).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(20);
+  });
+
   it('runs the read checks of the named runbooks, skips the others, exit 1 on a problem', () => {
     const dir = lab({ flag: 'ok\n' });
     const r = run(dir, ['check', 'lab', 'risky', '--format', 'json']);
