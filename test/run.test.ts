@@ -248,6 +248,17 @@ describe('irm run', () => {
     }
   });
 
+  it('shows the values a command reads from IRM_VAR_<NAME>, secrets masked, before it runs and in a dry run', () => {
+    const rb = LAB.replace('id: lab', 'id: envs').replace("run: printf '%s\\n' \${{ word }}", 'run: printf "%s %s\\n" "$IRM_VAR_WORD" "${IRM_VAR_BENCH_TOKEN}"');
+    expect(rb).toContain('"$IRM_VAR_WORD" "${IRM_VAR_BENCH_TOKEN}"');
+    const dir = tree({ 'lab/a.yaml': rb });
+    const dry = run(dir, ['run', 'envs', '--dry-run', '--set', 'word=hi there', '--set', 'bench_token=s3cr3t-value']);
+    expect(dry.stdout).toContain("with IRM_VAR_WORD='hi there' IRM_VAR_BENCH_TOKEN=********");
+    const real = run(dir, ['run', 'envs', '--yes', '--set', 'word=hi there', '--set', 'bench_token=s3cr3t-value']);
+    expect(real.stdout).toContain("with IRM_VAR_WORD='hi there' IRM_VAR_BENCH_TOKEN=********");
+    expect(dry.stdout + real.stdout).not.toContain('s3cr3t-value');
+  });
+
   it('a variable without a value is exit 2, naming it and how to set it', () => {
     const dir = tree({ 'lab/v.yaml': LAB.replace('default: flag', 'example: flag').replace('id: lab', 'id: needs-var') });
     const r = run(dir, ['run', 'needs-var', '--yes']);

@@ -2,9 +2,9 @@
 // Knows nothing of the terminal: it asks an Operator and emits events that views and reports consume.
 import type { Branch, Cause, Check, CommandSpec, Question, Risk, Runbook, Step } from '../model/schema.js';
 import { displayForm, expandForm, formsOf, selectForm, type CommandForm } from '../model/command.js';
-import { expandText, findPlaceholders, MissingVariableError } from '../model/placeholders.js';
+import { expandText, findPlaceholders, MissingVariableError, shellQuote } from '../model/placeholders.js';
 import { checkValue } from '../load/validate.js';
-import { envName, type ResolvedVariable } from '../load/variables.js';
+import { displayValue, envName, type ResolvedVariable } from '../load/variables.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { excerpt } from './output.js';
@@ -118,12 +118,12 @@ export type EngineEvent =
   | { type: 'answer'; question: Question; answer?: string }
   | { type: 'cause'; cause: Cause; index: number; total: number }
   /** A command about to be confirmed (or refused): what it is and exactly what would run. */
-  | { type: 'check-ready'; kind: CheckOutcome['kind']; id: string; title: string; command: string; risk: Risk; impact?: string }
+  | { type: 'check-ready'; kind: CheckOutcome['kind']; id: string; title: string; command: string; risk: Risk; impact?: string; env?: EnvShown[] }
   | { type: 'check-start'; kind: CheckOutcome['kind']; id: string; title: string; command: string; risk: Risk; stream: boolean }
   | { type: 'output'; id: string; chunk: string }
   | { type: 'check-end'; outcome: CheckOutcome }
   | { type: 'cause-end'; result: CauseResult }
-  | { type: 'plan'; kind: CheckOutcome['kind']; cause?: string; id: string; title: string; command?: string; risk: Risk; note?: string; impact?: string; confirm?: string }
+  | { type: 'plan'; kind: CheckOutcome['kind']; cause?: string; id: string; title: string; command?: string; risk: Risk; note?: string; impact?: string; confirm?: string; env?: EnvShown[] }
   | { type: 'note'; message: string }
   | { type: 'diagnosis'; diagnosis: Diagnosis };
 
@@ -223,6 +223,25 @@ function lookup(ctx: EngineContext) {
 
 function display(ctx: EngineContext, form: CommandForm): string {
   return ctx.redact(displayForm(form, lookup(ctx), (n) => ctx.vars.get(n)?.secret ?? false));
+}
+
+/** A variable a command reads from its environment ($IRM_VAR_NAME), with the value it will get, as shown. */
+export interface EnvShown {
+  name: string;
+  value: string;
+}
+
+/** The IRM_VAR_<NAME> a command line reads ($IRM_VAR_X or \${IRM_VAR_X}), each with its value: secrets masked. */
+function envShown(ctx: EngineContext, command: string): EnvShown[] {
+  const out: EnvShown[] = [];
+  for (const m of command.matchAll(/\$\{?(IRM_VAR_[A-Z0-9_]+)/g)) {
+    const name = m[1]!;
+    if (out.some((e) => e.name === name)) continue;
+    const v = [...ctx.vars.values()].find((x) => envName(x.name) === name);
+    // As a shell would take it back (quoted where it holds spaces); a secret as its mask.
+    if (v?.value !== undefined) out.push({ name, value: v.secret ? displayValue(v) : shellQuote(ctx.redact(displayValue(v))) });
+  }
+  return out;
 }
 
 function expandSafe(ctx: EngineContext, s: string | undefined): string | undefined {
@@ -367,8 +386,10 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
   await ensureVariables(ctx, formVariables(form), r.title);
   const command = display(ctx, form);
   base.command = command;
+  const env = envShown(ctx, command);
   if (ctx.mode.dryRun) {
     const plan: EngineEvent = { type: 'plan', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk };
+    if (env.length) plan.env = env;
     if (r.cause) plan.cause = r.cause;
     if (r.spec.impact) plan.impact = expandSafe(ctx, r.spec.impact);
     if (r.risk === 'destructive') plan.confirm = expandSafe(ctx, r.spec.confirm) ?? ctx.currentRunbook;
@@ -379,7 +400,7 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
   if (r.cause) req.cause = r.cause;
   if (r.spec.impact) req.impact = expandSafe(ctx, r.spec.impact)!;
   if (r.risk === 'destructive') req.confirmWord = expandSafe(ctx, r.spec.confirm) ?? ctx.currentRunbook ?? 'yes';
-  ctx.emit({ type: 'check-ready', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk, ...(req.impact ? { impact: req.impact } : {}) });
+  ctx.emit({ type: 'check-ready', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk, ...(req.impact ? { impact: req.impact } : {}), ...(env.length ? { env } : {}) });
   const decision = await decide(ctx, req, state);
   if (decision === 'refused') {
     state.refused++;

@@ -97,12 +97,14 @@ export class RunView {
         }
         this.write(`  ${ui.risk(e.risk)} ${e.kind === 'solution' ? c.dim('fix: ') : ''}${e.title}${e.cause ? c.dim(` (${e.cause})`) : ''}`);
         this.write(e.command ? `    Command not executed: ${e.command}` : c.dim(`    (${e.note})`));
+        if (e.env) this.write(c.dim(`    with ${e.env.map((v) => `${v.name}=${v.value}`).join(' ')}`));
         if (e.impact) this.write(c.dim(`    impact: ${e.impact}`));
         if (e.confirm) this.write(c.dim(`    would ask you to type: ${e.confirm}`));
         break;
       case 'check-ready':
         this.write(`  ${ui.risk(e.risk)} ${e.kind === 'solution' ? 'Fix: ' : ''}${e.title}`);
         this.write(`    ${c.dim('$')} ${e.command.replace(/\n/g, '\n      ')}`);
+        if (e.env) this.write(c.dim(`      with ${e.env.map((v) => `${v.name}=${v.value}`).join(' ')}`));
         if (e.impact) this.write(`    ${c.yellow('impact:')} ${e.impact}`);
         break;
       case 'check-start':
