@@ -77,7 +77,9 @@ describe('irm run on a terminal', () => {
       await pty.type('a\r'); // this and every read command without asking
       await pty.expect('Cause 2/2: The word is wrong');
       await pty.expect('✔ healthy');
-      // The diagnosis offers the confirmed cause's fixes: a change with its impact, then a destructive one.
+      // The diagnosis offers the confirmed cause's fixes, under its name, not the last cause's: a change with its
+      // impact, then a destructive one.
+      await pty.expect('\nFix for The flag file is missing\n');
       await pty.expect('impact: Writes the flag file.');
       await pty.expect('Run this change?');
       await pty.type('y\r');
@@ -214,6 +216,66 @@ causes:
     solution:
       - text: n/a
 `;
+
+/** The column at which a terminal shows the first occurrence of text in raw output (\r, \n and cursor moves followed). */
+function columnOf(raw: string, text: string): number | undefined {
+  let col = 0;
+  for (let i = 0; i < raw.length; ) {
+    if (raw.startsWith(text, i)) return col;
+    const csi = /^\u001b\[([0-9;?]*)([A-Za-z])/.exec(raw.slice(i, i + 16));
+    if (csi) {
+      const n = Number(csi[1]) || 1;
+      if (csi[2] === 'G') col = n - 1;
+      else if (csi[2] === 'C') col += n;
+      else if (csi[2] === 'D') col = Math.max(0, col - n);
+      i += csi[0].length;
+      continue;
+    }
+    const ch = String.fromCodePoint(raw.codePointAt(i)!);
+    if (ch === '\r' || ch === '\n') col = 0;
+    else if (ch >= ' ') col++;
+    i += ch.length;
+  }
+  return undefined;
+}
+
+describe('the spinner of irm run on a terminal', () => {
+  const ECHO = `
+id: echo
+title: Echo
+summary: One check that prints.
+severity: P3
+symptoms: [Quiet]
+causes:
+  - id: quiet
+    title: It is quiet
+    explanation: The echo must answer.
+    checks:
+      - id: echo
+        title: The echo answers
+        run: echo hello
+        expect: [{ contains: hello }]
+    solution:
+      - text: Listen.
+`;
+  it('leaves the line after it at its start, and is colourless with NO_COLOR or --no-color', async () => {
+    const dir = tree({ 'lab/echo.yaml': ECHO });
+    for (const [flags, env] of [[[], { NO_COLOR: '1' }], [['--no-color'], {}]] as [string[], Record<string, string>][]) {
+      // ora shows no spinner under CI: this test is about the spinner.
+      const pty = new Pty(['run', 'echo', '--runbooks', 'lab', '--yes', ...flags], { cwd: dir, env: { CI: undefined, ...env } });
+      try {
+        expect(await pty.exited).toBe(0);
+        expect(pty.output).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\S* running…/);
+        // The folded output keeps the view's own indent, as without a terminal.
+        expect(columnOf(pty.output, '│ hello')).toBe(4);
+        expect(columnOf(pty.output, '✔ healthy')).toBe(4);
+        expect(pty.output).not.toMatch(/\u001b\[[0-9;]*m/);
+      } finally {
+        pty.kill();
+      }
+    }
+  }, 30_000);
+});
 
 describe('irm check on a terminal', () => {
   it('says how many checks are done and which run, shows a problem as it is found, then the table', async () => {

@@ -10,7 +10,7 @@ export class Pty {
   private seen = 0;
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
+  constructor(args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }) {
     // A real terminal has a size; script's pty starts with none, so set one as a terminal emulator would.
     const command = 'stty cols 160 rows 50; exec ' + [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     this.child = spawn('script', ['-qfec', command, '/dev/null'], {
@@ -20,6 +20,11 @@ export class Pty {
     this.child.stdout.on('data', (d: Buffer) => (this.raw += d.toString('utf8')));
     this.child.stderr.on('data', (d: Buffer) => (this.raw += d.toString('utf8')));
     this.exited = new Promise((res) => this.child.on('close', (code) => res(code)));
+  }
+
+  /** Everything written so far, terminal escapes and all. */
+  get output(): string {
+    return this.raw;
   }
 
   /** Everything shown so far, without terminal escapes. */

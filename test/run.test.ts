@@ -1,5 +1,5 @@
 // irm run, irm check and irm ref run end to end on lab runbooks whose checks are real shell commands.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -211,6 +211,8 @@ describe('irm run', () => {
     const l = run(dir, ['run', 'lab', '--dry-run', '--set', 'flag_file=my flag']);
     expect(l.stdout).toContain("Command not executed: test -f 'my flag' && echo present");
     expect(l.stdout).toContain("Command not executed: echo ok > 'my flag'");
+    // The fixes are planned after the last cause, under the name of the cause they fix.
+    expect(l.stdout).toMatch(/Cause 2\/2: The word is wrong\n[\s\S]*\n\nFix for The flag file is missing\n  \[change\] fix: Write the flag/);
   });
 
   it("says a check's on_problem note when it finds the problem, and not when the check is healthy", () => {
@@ -457,6 +459,20 @@ causes:
     expect(peakKb).toBeGreaterThan(0);
     expect(peakKb).toBeLessThan(150 * 1024);
   }, 90_000);
+});
+
+describe('a reader that does not read', () => {
+  it('does not hold irm up: a followed command still ends after its window while stdout is a full pipe', () => {
+    const dir = tree({
+      'lab/flood.yaml': ['id: flood', 'title: Floods', 'summary: Prints a lot, then waits', 'severity: P3', 'symptoms: [x]', 'causes:', '  - id: c', '    title: C', '    explanation: E',
+        '    checks:', '      - id: flood', '        title: Prints 300 KB, then waits', "        run: head -c 300000 /dev/zero | tr '\\0' x | fold -w 100; sleep 30", '        stream: true', '    solution:', '      - text: n/a', ''].join('\n'),
+    });
+    // The pipe (64 KiB) fills at once; its reader starts reading only after 4 s.
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" run flood --runbooks lab --yes --window 1s | (sleep 4; cat)`], { cwd: dir, env: cleanEnv(), encoding: 'utf8' });
+    const took = /✔ healthy (\d+\.\d)s/.exec(r.stdout);
+    expect(took, r.stdout.replace(/x{20,}/g, 'x…')).not.toBeNull();
+    expect(Number(took![1])).toBeLessThan(2.5);
+  }, 30_000);
 });
 
 describe('Ctrl-C', () => {

@@ -14,6 +14,7 @@ severity: P1
 symptoms: [The flag is wrong]
 variables:
   flag_file: { description: The flag, type: path, default: flag }
+  flag_token: { description: The token the flag is written with }
 causes:
   - id: flag-bad
     title: The flag says something else
@@ -24,7 +25,7 @@ causes:
         run: cat \${{ flag_file }} 2>&1
         expect: [{ contains: ok }]
     solution:
-      - text: Write ok into the flag.
+      - text: Write ok into the file \${{ flag_file }} with token \${{ flag_token }}.
       - title: Write the flag
         run: echo ok > \${{ flag_file }}
         risk: change
@@ -85,14 +86,17 @@ describe('irm triage without a terminal', () => {
 describe('irm triage on a terminal', () => {
   it('walks the five steps with real checks, from triage to resolution, then the post-mortem', async () => {
     const { dir, env } = setup();
-    const pty = new Pty(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--title', 'Flag is wrong in prod', '--yes'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    const pty = new Pty(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--title', 'Flag is wrong in prod', '--yes'], { cwd: dir, env: { ...env, NO_COLOR: '1', IRM_VAR_FLAG_TOKEN: 'tok-5ecret-flag' } });
     try {
       await pty.expect('How was it detected?');
       await pty.type('\u001b[B\r'); // a user report
       await pty.expect('Incident inc-');
       await pty.expect('Step 2: Initial Response');
-      await pty.expect('Quick health checks:');
-      await pty.expect('Step 3: Investigation and Diagnosis', 30_000);
+      // The health endpoint does not answer: a problem found, in the words every other check uses.
+      const quick = await pty.expect(/Quick health checks:[\s\S]*?Step 3: Investigation and Diagnosis/, 30_000);
+      expect(quick).toContain("The bot's health endpoint");
+      expect(quick).toContain('✖ problem found exit 7');
+      expect(quick).not.toContain('failed');
       await pty.expect('Which runbook?');
       await pty.type('\r'); // the best match: lab
       await pty.expect('✖ problem found');
@@ -102,6 +106,8 @@ describe('irm triage on a terminal', () => {
       await pty.type('\r'); // the proposed one: the confirmed cause
       await pty.expect('Step 4: Resolution');
       await pty.expect('Which fix did you apply, or shall irm run?');
+      // The fixes' words as the diagnosis says them: variables filled in, secrets masked.
+      await pty.expect('The flag says something else: Write ok into the file flag with token ********.');
       await pty.type('\u001b[B\r'); // "Write the flag"
       await pty.expect('impact: Overwrites the flag file.');
       await pty.expect('Run this change?');
@@ -115,6 +121,7 @@ describe('irm triage on a terminal', () => {
       await pty.expect('Status: resolved.');
       await pty.expect('A P1 needs a post-mortem within 72h');
       expect(await pty.exited).toBe(1);
+      expect(pty.screen).not.toContain('tok-5ecret-flag');
     } finally {
       pty.kill();
     }

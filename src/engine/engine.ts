@@ -123,6 +123,8 @@ export type EngineEvent =
   | { type: 'output'; id: string; chunk: string }
   | { type: 'check-end'; outcome: CheckOutcome }
   | { type: 'cause-end'; result: CauseResult }
+  /** The commands of one cause's fixes come next (offered after the walk, or planned in a dry run). */
+  | { type: 'fixes'; cause: Cause }
   | { type: 'plan'; kind: CheckOutcome['kind']; cause?: string; id: string; title: string; command?: string; risk: Risk; note?: string; impact?: string; confirm?: string; env?: EnvShown[] }
   | { type: 'note'; message: string }
   | { type: 'diagnosis'; diagnosis: Diagnosis };
@@ -254,9 +256,13 @@ function expandSafe(ctx: EngineContext, s: string | undefined): string | undefin
   }
 }
 
-/** A check's hint as shown and kept: its variables filled in where they have values, secrets masked. */
+/** Text as shown and kept (a hint, a fix's words): its variables filled in where they have values, secrets masked. */
+export function shownText(ctx: EngineContext, s: string | undefined): string | undefined {
+  return s === undefined ? undefined : ctx.redact(expandSafe(ctx, s)!);
+}
+
 function hintOf(ctx: EngineContext, check: Check | undefined): string | undefined {
-  return check?.hint === undefined ? undefined : ctx.redact(expandSafe(ctx, check.hint)!);
+  return shownText(ctx, check?.hint);
 }
 
 /** What a command of this risk needs before it runs, given the mode; asks the operator where it must. */
@@ -635,19 +641,25 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
 }
 
 function solutionView(ctx: EngineContext, s: Step): CauseResult['solution'][number] {
-  const v: CauseResult['solution'][number] = { title: expandSafe(ctx, s.title ?? s.text) ?? '' };
-  if (s.title && s.text) v.text = expandSafe(ctx, s.text);
+  const v: CauseResult['solution'][number] = { title: shownText(ctx, s.title ?? s.text) ?? '' };
+  if (s.title && s.text) v.text = shownText(ctx, s.text);
   if (s.run !== undefined || s.argv !== undefined) {
     const form = selectForm(s, deploymentOf(ctx.vars));
     if (form) v.command = display(ctx, form);
     v.risk = s.risk ?? 'change';
-    if (s.impact) v.impact = expandSafe(ctx, s.impact);
+    if (s.impact) v.impact = shownText(ctx, s.impact);
   }
   return v;
 }
 
+/** Whether a fix has commands to offer or plan, not only words. */
+function hasCommands(cause: Cause): boolean {
+  return cause.solution.some((s) => s.run !== undefined || s.argv !== undefined);
+}
+
 function planSolutions(ctx: EngineContext, runbook: Runbook): void {
   for (const cause of runbook.causes) {
+    if (hasCommands(cause)) ctx.emit({ type: 'fixes', cause });
     for (const [i, s] of cause.solution.entries()) {
       if (s.run === undefined && s.argv === undefined) continue;
       const r: Runnable = { kind: 'solution', id: `${cause.id}.solution.${i}`, cause: cause.id, title: s.title ?? s.text ?? 'solution', spec: s, risk: s.risk ?? 'change', timeoutMs: timeoutOf(s, runbook) };
@@ -669,6 +681,7 @@ async function offerSolutions(ctx: EngineContext, runbook: Runbook, diagnosis: D
   if (ctx.mode.noFixes || (!ctx.operator.interactive && !ctx.mode.fix)) return;
   for (const result of diagnosis.causes.filter((c) => c.status === 'confirmed')) {
     const cause = runbook.causes.find((c) => c.id === result.id)!;
+    if (hasCommands(cause)) ctx.emit({ type: 'fixes', cause });
     for (const [i, s] of cause.solution.entries()) {
       if (s.run === undefined && s.argv === undefined) continue;
       const r: Runnable = { kind: 'solution', id: `${cause.id}.solution.${i}`, cause: cause.id, title: s.title ?? s.text ?? 'solution', spec: s, risk: s.risk ?? 'change', timeoutMs: timeoutOf(s, runbook) };

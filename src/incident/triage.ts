@@ -1,14 +1,14 @@
 // irm triage: the manual's five-step procedure, walked with the operator, every step kept on the incident record.
 // Knows no terminal: it asks through a TriageAsk and runs commands through the engine like irm run.
 import type { Context } from '../context.js';
-import { diagnose, runCheck, runCommand, type CheckOutcome, type EngineEvent, type Interrupts, type Operator } from '../engine/engine.js';
+import { diagnose, runCheck, runCommand, shownText, type CheckOutcome, type EngineContext, type EngineEvent, type Interrupts, type Operator } from '../engine/engine.js';
 import { session, type RunOptions } from '../commands/run.js';
 import { check as checkAll } from '../commands/check.js';
 import { classify, contacts, findSeverity, tokens } from '../commands/reference.js';
 import { incidentStore, nowOf, tell } from '../commands/incident.js';
 import type { IncidentStore } from './store.js';
 import { currentStep, retitle, type DetectedBy, type Incident, type NewEvent } from './model.js';
-import type { Runbook } from '../model/schema.js';
+import type { Runbook, Step } from '../model/schema.js';
 import { UsageError } from '../errors.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 
@@ -335,11 +335,17 @@ async function resolution(ctx: Context, inc: Incident, opts: TriageOptions, io: 
   const catalog = ctx.catalog();
   type Fix = { kind: 'step'; runbook: string; cause: string; index: number } | { kind: 'typed' } | { kind: 'none' };
   const choices: Choice<Fix>[] = [];
+  // A fix's words as the diagnosis showed them: ${{ env_file }} as its value, secrets masked.
+  const shown = new Map<string, EngineContext>();
+  const words = (rb: Runbook, s: Step) => {
+    if (!shown.has(rb.id)) shown.set(rb.id, session(ctx, rb, opts, io.operator, () => {}, io.interrupts).engine);
+    return shownText(shown.get(rb.id)!, s.title ?? s.text) ?? '';
+  };
   for (const c of inc.confirmed) {
     const rb = catalog.runbooks.find((r) => r.runbook.id === c.runbook)?.runbook;
     const cause = rb?.causes.find((x) => x.id === c.cause);
     cause?.solution.forEach((s, i) => {
-      const label = s.title ?? s.text ?? '';
+      const label = words(rb!, s);
       choices.push({ name: `${c.title}: ${label}${s.run !== undefined || s.argv !== undefined ? ` [${s.risk ?? 'change'}]` : ''}`, value: { kind: 'step', runbook: c.runbook, cause: c.cause, index: i } });
     });
   }
@@ -355,7 +361,7 @@ async function resolution(ctx: Context, inc: Incident, opts: TriageOptions, io: 
     }
     const rb = catalog.runbooks.find((r) => r.runbook.id === fix.runbook)!.runbook;
     const step = rb.causes.find((c) => c.id === fix.cause)!.solution[fix.index]!;
-    const title = step.title ?? step.text ?? 'fix';
+    const title = words(rb, step) || 'fix';
     if (step.run === undefined && step.argv === undefined) {
       store.append(inc.id, [{ type: 'note', kind: 'fix', text: title }]);
       continue;

@@ -20,7 +20,9 @@ export interface RunViewOptions {
 export function verdictLabel(ui: UI, o: CheckOutcome): string {
   const { c } = ui;
   if (o.kind !== 'check' && o.verdict === 'healthy') return c.green('✔ done');
-  if (o.kind !== 'check' && o.verdict === 'problem') return c.red('✖ failed');
+  // A read command (triage's quick health checks, irm ref run status) looked and found something wrong, as a check does;
+  // a change that did not succeed failed.
+  if (o.kind !== 'check' && o.verdict === 'problem' && o.risk !== 'read') return c.red('✖ failed');
   switch (o.verdict) {
     case 'healthy':
       return c.green('✔ healthy');
@@ -113,7 +115,8 @@ export class RunView {
         this.streaming = e.stream;
         if (e.stream) this.write(c.dim('    (following output; Ctrl-C stops it and returns to the runbook)'));
         else if (this.o.spinner) {
-          this.spin = ora({ text: 'running…', stream: asNodeStream(this.o.out) as NodeJS.WriteStream, indent: 4, discardStdin: false }).start();
+          // ora's own chalk ignores NO_COLOR and --no-color: it gets the decision irm made.
+          this.spin = ora({ text: 'running…', stream: asNodeStream(this.o.out) as NodeJS.WriteStream, indent: 4, discardStdin: false, color: ui.color ? 'cyan' : false }).start();
           this.timer = setInterval(() => {
             if (this.spin) this.spin.text = `running… ${((Date.now() - this.started) / 1000).toFixed(1)}s`;
           }, 100);
@@ -138,6 +141,11 @@ export class RunView {
         this.atLineStart = true;
         this.checkEnd(e.outcome);
         break;
+      case 'fixes':
+        // Under their own heading: they come after the last cause, and fix the one they name.
+        this.write('');
+        this.write(c.bold(`Fix for ${e.cause.title}`));
+        break;
       case 'cause-end':
         if (e.result.status === 'skipped') this.write(c.dim(`\nCause skipped: ${e.result.title}`));
         break;
@@ -154,7 +162,11 @@ export class RunView {
   private stopSpinner(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.spin?.stop();
+    if (this.spin) {
+      this.spin.stop();
+      // ora leaves the cursor at its indent once cleared; the view writes its own indent from the line's start.
+      if (this.spin.isEnabled) this.o.out.write('\r');
+    }
     this.spin = undefined;
   }
 
