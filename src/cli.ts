@@ -102,7 +102,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride()
-    .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([c, m]) => `  ${String(c).padEnd(4)}${m}`).join('\n')}\n\nVariables: --set name=value, then IRM_VAR_<NAME>, then irm.yaml's variables, then the runbook's default.`);
+    .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([c, m]) => `  ${String(c).padEnd(4)}${m}`).join('\n')}\n\nVariables: --set name=value, then --env-file lines, then IRM_VAR_<NAME>, then irm.yaml's variables, then the runbook's default, then (on a terminal) a prompt.`);
 
   /**
    * The function commander calls for a command: it builds the Context and the Output from the options, delivers the

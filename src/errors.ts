@@ -11,7 +11,7 @@ export const EXIT = {
 
 export const EXIT_CODE_TABLE: [number, string][] = [
   [EXIT.ok, 'completed; everything checked is healthy'],
-  [EXIT.problem, 'a problem was found (a cause confirmed or a check failed)'],
+  [EXIT.problem, 'a problem was found (a cause confirmed, or a check failed or could not run)'],
   [EXIT.usage, 'usage error: bad flag, unknown runbook id or level, missing variable'],
   [EXIT.invalid, 'invalid runbook or configuration'],
   [EXIT.refused, 'refused: a command needed a confirmation that was not given'],

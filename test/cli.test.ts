@@ -109,6 +109,9 @@ describe('irm --version and --help', () => {
     for (const c of ['list', 'show', 'contacts', 'severity', 'escalation', 'procedure', 'post-incident', 'ref', 'validate', 'config']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     expect(r.stdout).toMatch(/Exit codes:\n  0 +completed/);
     for (const code of ['1 ', '2 ', '3 ', '4 ', '130']) expect(r.stdout).toContain(`\n  ${code}`);
+    // As the README says them.
+    expect(r.stdout).toContain('\n  1   a problem was found (a cause confirmed, or a check failed or could not run)\n');
+    expect(r.stdout).toMatch(/Variables: --set name=value, then --env-file lines, then IRM_VAR_<NAME>, then irm\.yaml's variables, then the runbook's default, then \(on a terminal\) a prompt\./);
   });
 
   it('a bad flag or command is a usage error (exit 2), not a stack trace', () => {
@@ -258,6 +261,9 @@ describe('irm escalation', () => {
 
   it('says who owns it now and the triggers to go up', () => {
     const r = irm(['escalation', '--elapsed', '45m']);
+    // Marked in words, not only in colour: this output has none.
+    expect(r.stdout).toMatch(/^│ 2 \(now\) │ DevOps Lead/m);
+    expect(r.stdout).not.toMatch(/^│ [134] \(now\)/m);
     expect(r.stdout).toContain('45m after detection: level 2, DevOps Lead + Engineering Lead should own the incident.');
     expect(r.stdout).toContain('Escalate to level 3 (Engineering Manager + CTO) at 1h, or sooner if:');
     expect(r.stdout).toContain('Potential data loss or security breach');

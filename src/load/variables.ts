@@ -1,4 +1,4 @@
-// One precedence for every variable: --set flags, then IRM_VAR_<NAME> in the environment, then irm.yaml, then the default.
+// One precedence for every variable: --set flags, then IRM_VAR_<NAME> in the environment (--env-file lines first), then irm.yaml, then the default.
 import type { Runbook, Variable } from '../model/schema.js';
 import { findPlaceholders, expandText } from '../model/placeholders.js';
 import { isSecretName, maskSecrets } from '../model/redact.js';

@@ -112,7 +112,8 @@ function window(l: { window?: { from?: string | number; to?: string | number } }
 export function renderEscalation(ui: UI, r: EscalationResult): string {
   const rows = r.levels.map((l) => {
     const who = [...l.people.map((p) => `${p.title} (${p.tbd ? 'TBD' : p.name})`), ...l.others].join('\n');
-    const mark = r.elapsed?.level === l.level ? ui.c.bold.inverse(` ${l.level} `) : String(l.level);
+    // Marked in words too: without colour, the inverse is gone.
+    const mark = r.elapsed?.level === l.level ? ui.c.bold.inverse(`${l.level} (now)`) : String(l.level);
     return [mark, `${l.title}\n${ui.c.dim(window(l))}`, who, l.handles.map((h) => `- ${h}`).join('\n'), l.escalate_if.map((h) => `- ${h}`).join('\n') || '-'];
   });
   const out = [ui.table(['Level', 'Who', 'Contacts', 'Handles', 'Escalate if'], rows)];
