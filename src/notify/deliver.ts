@@ -11,7 +11,7 @@ export interface DeliveryResult {
   incident: string;
   kind: string;
   ok: boolean;
-  /** HTTP status, or the SMTP response. */
+  /** HTTP status, or the SMTP reply code. */
   status?: number | string;
   error?: string;
   /** Jira: the issue created. */
@@ -214,7 +214,10 @@ async function email(m: Message, s: Settings, secrets: Record<string, string>, t
       transport.sendMail({ from: e.from, to: e.to, subject: body.subject, text: body.text, messageId: `<${m.key.replace(/[^A-Za-z0-9.-]/g, '.')}@irm>`, headers: { 'X-Irm-Idempotency-Key': m.key } }),
       timeoutMs
     );
-    return { status: info.response ?? 'sent', response: info.response ?? '' };
+    // The status is the reply code, as for a refusal (and HTTP's); the response is the relay's words.
+    const reply = info.response ?? '';
+    const code = /^\d{3}\b/.exec(reply);
+    return { status: code ? Number(code[0]) : reply || 'sent', response: reply };
   } catch (err) {
     if (err instanceof DeliveryError) throw err;
     const x = err as Error & { responseCode?: number; code?: string };
