@@ -30,6 +30,9 @@ describe('expectations', () => {
     expect(evaluate({ matches: '^ENABLE_AUTO_TRADING=true$' }, result('ENABLE_AUTO_TRADING=true\n')).ok).toBe(true);
     expect(evaluate({ matches: '^ENABLE_AUTO_TRADING=true$' }, result('ENABLE_AUTO_TRADING=false\n')).ok).toBe(false);
     expect(evaluate({ not_matches: 'LOG_LEVEL=DEBUG' }, result('LOG_LEVEL=DEBUG\n'))).toMatchObject({ ok: false, got: 'LOG_LEVEL=DEBUG' });
+    // Healthy, what was found is the output itself (the diagnosis' evidence), not "not found" or "no match".
+    expect(evaluate({ not_contains: 'taken by', says: 'the API port free' }, result('port 8000 is free\n'))).toMatchObject({ ok: true, wanted: 'the API port free', got: 'port 8000 is free' });
+    expect(evaluate({ not_matches: 'LOG_LEVEL=DEBUG' }, result('LOG_LEVEL=INFO\n'))).toMatchObject({ ok: true, got: 'LOG_LEVEL=INFO' });
   });
 
   it('a number compared to a threshold, the first or every match', () => {
@@ -38,7 +41,9 @@ describe('expectations', () => {
     expect(evaluate({ number: { pattern: 'cpu=(\\d+)', max: 80, every: true } }, result('cpu=10\ncpu=95\n'))).toMatchObject({ ok: false, got: '95' });
     expect(evaluate({ number: { pattern: 'cpu=(\\d+)', max: 80 } }, result('cpu=10\ncpu=95\n')).ok).toBe(true);
     expect(evaluate({ number: { pattern: 'DB_POOL_SIZE=(\\d+)', min: 20 } }, result(''))).toMatchObject({ ok: false, got: 'no such number in: no output' });
-    expect(evaluate({ number: { pattern: 'x=(\\d+)', min: 1, missing: 'healthy' } }, result('')).ok).toBe(true);
+    expect(evaluate({ number: { pattern: 'x=(\\d+)', min: 1, missing: 'healthy' } }, result(''))).toMatchObject({ ok: true, got: 'no output' });
+    // No number where none is healthy: the output is the evidence, not a "no such number" that reads as a fault.
+    expect(evaluate({ number: { pattern: '\\((\\d+)% of the', max: 75, missing: 'healthy' } }, result('no bot process\n'))).toMatchObject({ ok: true, got: 'no bot process' });
     expect(evaluate({ number: { pattern: 'n=(\\d+)', above: 5, below: 10 } }, result('n=5')).ok).toBe(false);
   });
 

@@ -109,7 +109,8 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
   if (e.not_contains !== undefined) {
     const s = expand(e.not_contains);
     const ok = !text.includes(s);
-    return said({ ok, wanted: `output without "${s}"`, got: ok ? 'not found' : lineWith(text, s) });
+    // Healthy, the output itself is the evidence ("port 8000 is free"); "not found" read as if something were missing.
+    return said({ ok, wanted: `output without "${s}"`, got: ok ? firstLines(text) : lineWith(text, s) });
   }
   if (e.matches !== undefined) {
     const re = regex(expandRe(e.matches, expand, escapeRe));
@@ -119,7 +120,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
   if (e.not_matches !== undefined) {
     const re = regex(expandRe(e.not_matches, expand, escapeRe));
     const ok = !re.test(text);
-    return said({ ok, wanted: `output not matching /${e.not_matches}/`, got: ok ? 'no match' : lineWith(text, re) });
+    return said({ ok, wanted: `output not matching /${e.not_matches}/`, got: ok ? firstLines(text) : lineWith(text, re) });
   }
   if (e.number) {
     const n = e.number;
@@ -127,7 +128,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
     const found = [...text.matchAll(re)].map((m) => Number((m[1] ?? m[0]).replace(/,/g, ''))).filter((x) => !Number.isNaN(x));
     const bounds = [n.min !== undefined && `>= ${n.min}`, n.above !== undefined && `> ${n.above}`, n.max !== undefined && `<= ${n.max}`, n.below !== undefined && `< ${n.below}`].filter(Boolean).join(' and ');
     const wanted = `a number (/${n.pattern}/) ${bounds}`;
-    if (!found.length) return said({ ok: n.missing === 'healthy', wanted, got: `no such number in: ${firstLines(text)}` });
+    if (!found.length) return said(n.missing === 'healthy' ? { ok: true, wanted, got: firstLines(text) } : { ok: false, wanted, got: `no such number in: ${firstLines(text)}` });
     const fits = (x: number) => (n.min === undefined || x >= n.min) && (n.max === undefined || x <= n.max) && (n.above === undefined || x > n.above) && (n.below === undefined || x < n.below);
     const judged = n.every ? found : [found[0]!];
     const bad = judged.filter((x) => !fits(x));
