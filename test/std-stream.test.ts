@@ -5,7 +5,7 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, statSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FdWriter, plainlyNotTTY } from '../src/util/std-stream.js';
+import { FdWriter, plainlyNotTTY, takesWritesAtOnce } from '../src/util/std-stream.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'irm-std-'));
 
@@ -70,5 +70,17 @@ describe('plainlyNotTTY', () => {
   it('does not say so for a character device that may be a terminal, nor for a descriptor that is not open', () => {
     expect(plainlyNotTTY(openSync('/dev/zero', 'r'))).toBe(false);
     expect(plainlyNotTTY(987654)).toBe(false);
+  });
+});
+
+describe('takesWritesAtOnce (where irm writes standard output itself)', () => {
+  it('is a regular file or /dev/null; not a pipe, whose reader may stall, nor another device', () => {
+    expect(takesWritesAtOnce(openSync(join(dir(), 'f'), 'w'))).toBe(true);
+    expect(takesWritesAtOnce(openSync('/dev/null', 'w'))).toBe(true);
+    const fifo = join(dir(), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(takesWritesAtOnce(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK))).toBe(false);
+    expect(takesWritesAtOnce(openSync('/dev/zero', 'r'))).toBe(false);
+    expect(takesWritesAtOnce(987654)).toBe(false);
   });
 });

@@ -1,9 +1,11 @@
-// Standard output and error without Node's stream machinery where a script is reading them.
+// Standard output and error without Node's stream machinery where irm's output goes to a file or /dev/null.
 //
 // process.stdout (and stderr) is made on first use: for a file or /dev/null a SyncWriteStream, for a pipe a socket,
 // for a terminal a tty stream; each brings Node's stream modules along (about 4 ms here, a quarter of what irm adds
-// to Node's own start). Node writes files and pipes synchronously anyway, so for them irm writes the bytes itself.
-// A terminal still gets process.stdout: its width and colours come from the tty module.
+// to Node's own start). A file or /dev/null takes every write at once, so for them irm writes the bytes itself, as
+// Node's SyncWriteStream would. A pipe keeps process.stdout: a reader that stops reading fills it, and a synchronous
+// write would then stop irm itself (its timers, Ctrl-C, the checks' timeouts) until the reader reads; Node's pipe
+// stream queues instead. A terminal keeps it too: its width and colours come from the tty module.
 import { fstatSync, statSync, writeSync } from 'node:fs';
 
 /** What irm writes its output and messages to. */
@@ -23,12 +25,25 @@ export function plainlyNotTTY(fd: number): boolean {
   }
 }
 
+/** Whether a descriptor is a regular file or /dev/null: what takes every write at once. */
+export function takesWritesAtOnce(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFile() || (st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev);
+  } catch {
+    return false;
+  }
+}
+
 /** Block the thread for about a millisecond (a pipe whose reader has not caught up). */
 function pause(): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 }
 
-/** A file, pipe or /dev/null, written synchronously and whole. A reader gone (EPIPE) ends the writing quietly. */
+/**
+ * A descriptor written synchronously and whole: what irm uses for a file or /dev/null. It also copes with a pipe (a
+ * full one, EAGAIN, is waited for; a reader gone, EPIPE, ends the writing quietly), but blocks irm while it waits.
+ */
 export class FdWriter implements OutStream {
   readonly isTTY = false;
   private closed = false;
@@ -60,11 +75,11 @@ export class FdWriter implements OutStream {
 }
 
 /**
- * Standard output or error (fd 1 or 2): an FdWriter when it is plainly not a terminal, else Node's stream for it.
- * `onClosed` runs when the reader of a pipe has gone (`irm list | head -1`).
+ * Standard output or error (fd 1 or 2): an FdWriter for a file or /dev/null, else Node's stream for it (a pipe, a
+ * terminal). `onClosed` runs when the reader of a pipe has gone (`irm list | head -1`).
  */
 export function standardStream(fd: 1 | 2, onClosed: () => void): OutStream {
-  if (plainlyNotTTY(fd)) return new FdWriter(fd, onClosed);
+  if (takesWritesAtOnce(fd)) return new FdWriter(fd, onClosed);
   const stream = fd === 1 ? process.stdout : process.stderr;
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') onClosed();
