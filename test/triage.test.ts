@@ -32,10 +32,23 @@ causes:
         impact: Overwrites the flag file.
 `;
 
-function setup() {
+/** LAB with a second cause the diagnosis skips once the flag is bad, whose check cannot run (no such command). */
+const LAB_WITH_SKIPPED = LAB.replace('        expect: [{ contains: ok }]\n', '        expect: [{ contains: ok }]\n        on_problem: { skip: [gauge-down] }\n') + `
+  - id: gauge-down
+    title: The gauge is down
+    explanation: The gauge must answer.
+    checks:
+      - id: gauge-answers
+        title: The gauge answers
+        run: no-such-gauge-command-irm
+    solution:
+      - text: Restart the gauge.
+`;
+
+function setup(lab = LAB) {
   // The bot's own API is not running here: the quick health checks find that, and say so, quickly.
   const dir = tree({
-    'lab/lab.yaml': LAB,
+    'lab/lab.yaml': lab,
     flag: 'bad\n',
     'irm.yaml': 'runbooks: [lab]\nvariables:\n  deployment: host\n  api_port: 1\n  log_dir: logs\n',
     'logs/app.log': 'INFO started\nERROR flag is bad\n',
@@ -166,4 +179,45 @@ describe('irm triage on a terminal', () => {
     expect(inc.events.filter((e: { type: string; kind?: string }) => e.type === 'note' && e.kind === 'fix').map((e: { text: string }) => e.text)).toEqual(['fixed the flag by hand']);
     expect(inc.status).toBe('resolved');
   }, 90_000);
+
+  it('step 5 does not call a recovery verified while a check is not healthy: open unless the responder says why', async () => {
+    const { dir, env } = setup(LAB_WITH_SKIPPED);
+    const first = irm(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--yes', '--until', '3', '--json'], { cwd: dir, env });
+    const id = first.json().incident;
+    writeFileSync(join(dir, 'flag'), 'ok\n');
+    const status = () => irm(['incident', 'show', id, '--json'], { cwd: dir, env }).json().incident;
+    const keep = new Pty(['resume', '--yes'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    try {
+      await keep.expect('Which fix did you apply, or shall irm run?');
+      await keep.type('\u001b[A\u001b[A\r');
+      await keep.expect('What was done:');
+      await keep.type('fixed the flag by hand\r');
+      await keep.expect('Which fix did you apply, or shall irm run?');
+      await keep.type('\u001b[A\r');
+      await keep.expect('Step 5: Recovery and Verification');
+      await keep.expect('1 check is not healthy. Resolve the incident anyway?');
+      await keep.type('\r');
+      await keep.expect('recovery is not verified');
+      await keep.exited;
+    } finally {
+      keep.kill();
+    }
+    expect(keep.screen).not.toContain('Status: resolved.');
+    expect(status().status).not.toBe('resolved');
+    const resolve = new Pty(['resume', id, '--yes'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    try {
+      await resolve.expect('Resolve the incident anyway?');
+      await resolve.type('\u001b[B\r');
+      await resolve.expect('Why is it resolved with these checks not healthy?');
+      await resolve.type('the gauge is retired\r');
+      await resolve.expect('Status: resolved.');
+      await resolve.exited;
+    } finally {
+      resolve.kill();
+    }
+    const inc = status();
+    expect(inc.status).toBe('resolved');
+    expect(inc.events.find((e: { type: string; to?: string }) => e.type === 'status' && e.to === 'resolved').reason).toBe('resolved by the responder, checks not healthy');
+    expect(inc.events.some((e: { type: string; text?: string }) => e.type === 'note' && e.text?.includes('lab/gauge-answers') && e.text.includes('the gauge is retired'))).toBe(true);
+  }, 120_000);
 });

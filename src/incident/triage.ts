@@ -202,7 +202,12 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
           stopped = `the fix is not verified yet; continue with irm resume ${id}`;
           break;
         }
-      } else if (step === 5) await recovery(ctx, inc, opts, io);
+      } else if (step === 5) {
+        if (!(await recovery(ctx, inc, opts, io))) {
+          stopped = `recovery is not verified: some checks are not healthy; continue with irm resume ${id}`;
+          break;
+        }
+      }
       complete(step);
       inc = load();
       if (io.interrupts.quit) stopped = `interrupted; continue with irm resume ${id}`;
@@ -382,9 +387,11 @@ async function resolution(ctx: Context, inc: Incident, opts: TriageOptions, io: 
   return true;
 }
 
-async function recovery(ctx: Context, inc: Incident, opts: TriageOptions, io: TriageIO): Promise<void> {
+/** Step 5: every read check of the runbooks involved, then resolved; false when the operator keeps it open. */
+async function recovery(ctx: Context, inc: Incident, opts: TriageOptions, io: TriageIO): Promise<boolean> {
   const store = incidentStore(ctx);
   const involved = store.load(inc.id).incident.runbooks;
+  let verified = true;
   if (involved.length) {
     io.say(`Every read check of ${involved.join(', ')}:`, 'dim');
     const report = await checkAll(ctx, involved, { ...opts }, io.interrupts, (row) => {
@@ -392,6 +399,24 @@ async function recovery(ctx: Context, inc: Incident, opts: TriageOptions, io: Tr
     });
     const bad = report.results.filter((r) => r.verdict === 'problem' || r.verdict === 'error');
     io.say(bad.length ? `${bad.length} not healthy: ${bad.map((r) => `${r.runbook}/${r.id} (${r.verdict})`).join(', ')}` : `All ${report.summary.healthy + report.summary.warning} checks healthy.`, bad.length ? 'warn' : 'good');
+    // Recovery is not verified while a check still finds a problem or cannot run: resolving then is the operator's
+    // call, with the reason on the record; without an answer (no terminal) the incident stays open.
+    if (bad.length) {
+      const resolve =
+        io.operator.interactive &&
+        (await io.ask.select(
+          `${bad.length} check${bad.length === 1 ? ' is' : 's are'} not healthy. Resolve the incident anyway?`,
+          [
+            { name: 'No: keep it open, and continue later with irm resume', value: false },
+            { name: 'Yes: resolve it, and say why', value: true },
+          ],
+          false
+        ));
+      if (!resolve) return false;
+      verified = false;
+      const why = (await io.ask.input('Why is it resolved with these checks not healthy?', 'resolved by the responder')).trim() || 'resolved by the responder';
+      store.append(inc.id, [{ type: 'note', kind: 'note', text: `Resolved with ${bad.length} check(s) not healthy (${bad.map((r) => `${r.runbook}/${r.id}`).join(', ')}): ${why}` }]);
+    }
   }
   const who = contacts(ctx, inc.severity);
   if (who.kind === 'severity') {
@@ -399,7 +424,7 @@ async function recovery(ctx: Context, inc: Incident, opts: TriageOptions, io: Tr
     io.say(`Notify stakeholders of the resolution: ${who.channels.map((c) => `${c.title} ${c.address}`).join(', ')}`);
   }
   const now = store.load(inc.id).incident;
-  await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: now.status, to: 'resolved', reason: 'recovery verified' }]));
+  await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: now.status, to: 'resolved', reason: verified ? 'recovery verified' : 'resolved by the responder, checks not healthy' }]));
   io.say('Status: resolved.', 'good');
   const pm = ctx.catalog().manual.post_incident.postmortem;
   if (pm.for.includes(inc.severity as 'P0')) {
@@ -408,4 +433,5 @@ async function recovery(ctx: Context, inc: Incident, opts: TriageOptions, io: Tr
     store.append(inc.id, [{ type: 'postmortem', due }]);
     io.say(`A ${inc.severity} needs a post-mortem within ${formatDuration(parseDuration(pm.within))}: by ${due.slice(0, 16).replace('T', ' ')} UTC (irm postmortem ${inc.id}).`, 'warn');
   }
+  return true;
 }
