@@ -4,13 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, type GlobalOptions, type IO } from './context.js';
 import { PACKAGE_DIR } from './load/catalog.js';
-import { EXIT, EXIT_CODE_TABLE, IrmError, RunbookError } from './errors.js';
+import { EXIT, EXIT_CODE_TABLE, IrmError, RunbookError, UsageError } from './errors.js';
 import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
 import { decideColor } from './views/color.js';
 import type { UI } from './views/ui.js';
 import type { EngineEvent, Operator } from './engine/engine.js';
 import type { RunOptions } from './commands/run.js';
-import { UsageError } from './errors.js';
 import { plainlyNotTTY, standardStream } from './util/std-stream.js';
 
 const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
@@ -30,16 +29,30 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** The options every command that runs something shares. */
-function runOptions(cmd: Command): Command {
+const setOption = () => new Option('--set <name=value>', 'a variable\'s value (repeatable)').argParser(collect);
+
+/** The options of every command that runs commands: where variables come from, how long a followed one runs. */
+function commandOptions(cmd: Command): Command {
   return cmd
-    .option('-y, --yes', 'run read commands without asking')
-    .option('--allow <risk>', 'without a terminal, run change or destructive commands without a confirmation (repeatable)', collect)
-    .option('--dry-run', 'print the plan, every command with its variables filled in and its risk; run nothing')
-    .option('--non-interactive', 'never prompt, even on a terminal')
     .option('--env-file <file>', 'variables as name=value lines')
     .option('--window <duration>', 'how long a following command (logs -f) runs before it is stopped', '10s')
-    .addOption(new Option('--set <name=value>', 'a variable\'s value (repeatable)').argParser(collect));
+    .addOption(setOption());
+}
+
+/** The options every command that runs something with an operator shares. */
+function runOptions(cmd: Command): Command {
+  return commandOptions(
+    cmd
+      .option('-y, --yes', 'run read commands without asking')
+      .option('--allow <risk>', 'without a terminal, run change or destructive commands without a confirmation (repeatable)', collect)
+      .option('--dry-run', 'print the plan, every command with its variables filled in and its risk; run nothing')
+      .option('--non-interactive', 'never prompt, even on a terminal')
+  );
+}
+
+/** Whether a spinner may run on a stream: a terminal that reports no width (0 columns) sends ora's line arithmetic into a loop. */
+function canSpin(stream: { isTTY?: boolean; columns?: number }): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0;
 }
 
 /** The operator, the view and Ctrl-C handling for a command that runs things. */
@@ -55,8 +68,7 @@ async function engineIO(ctx: Context, out: Output, opts: RunOptions) {
   if (!out.json) {
     const { RunView } = await import('./views/run-view.js');
     const { stateDir } = await import('./util/paths.js');
-    // A terminal that reports no width (0 columns) would send ora's line arithmetic into a loop: no spinner there.
-    const spinner = screen.isTTY === true && ((screen as { columns?: number }).columns ?? 0) > 0;
+    const spinner = canSpin(screen);
     const view = new RunView({ ui, out: screen, spinner, outputDir: `${stateDir(ctx.io.env)}/output` });
     emit = view.handle;
   }
@@ -132,8 +144,6 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       const code = await body(ctx, out, this, ...args);
       if (typeof code === 'number') result.code = code;
     };
-
-  const setOption = () => new Option('--set <name=value>', 'a variable\'s value (repeatable)').argParser(collect);
 
   program
     .command('list')
@@ -262,17 +272,15 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     return engineRun(ctx, out, opts, (io) => runRunbook(ctx, id, opts, io.operator, io.emit, io.interrupts));
   }));
 
-  program
-    .command('check')
-    .description('run the read checks of runbooks unattended and concurrently; exit 0 when all are healthy, 1 when not')
-    .argument('[id...]', 'runbook ids')
-    .option('--all', 'every runbook')
-    .option('--concurrency <n>', 'checks at once (default: CPUs x 4)')
-    .option('--format <format>', 'table, json, junit or prometheus', 'table')
-    .option('--env-file <file>', 'variables as name=value lines')
-    .option('--window <duration>', 'how long a following command (logs -f) runs', '10s')
-    .addOption(setOption())
-    .action(action(async (ctx, out, cmd, ids: string[]) => {
+  commandOptions(
+    program
+      .command('check')
+      .description('run the read checks of runbooks unattended and concurrently; exit 0 when all are healthy, 1 when not')
+      .argument('[id...]', 'runbook ids')
+      .option('--all', 'every runbook')
+      .option('--concurrency <n>', 'checks at once (default: CPUs x 4)')
+      .option('--format <format>', 'table, json, junit or prometheus', 'table')
+  ).action(action(async (ctx, out, cmd, ids: string[]) => {
       const opts = cmd.opts() as import('./commands/check.js').CheckOptions & { format: string };
       const format = out.json ? 'json' : opts.format;
       if (!['table', 'json', 'junit', 'prometheus'].includes(format)) throw new UsageError(`--format takes table, json, junit or prometheus, got "${format}"`);
@@ -284,11 +292,10 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         interrupts.interrupt();
       };
       process.on('SIGINT', onSigint);
-      // On a terminal, say what is running until the report is ready; scripts get the report alone. A terminal that
-      // reports no width (0 columns) would send ora's line arithmetic into a loop: no spinner there.
+      // On a terminal, say what is running until the report is ready; scripts get the report alone.
       const stderr = ctx.io.stderr as NodeJS.WriteStream;
       let progress: import('./views/check-view.js').CheckProgressView | undefined;
-      if (format === 'table' && stderr.isTTY === true && (stderr.columns ?? 0) > 0) {
+      if (format === 'table' && canSpin(stderr)) {
         const { CheckProgressView } = await import('./views/check-view.js');
         const color = decideColor(stderr, ctx.io.env, (cmd.optsWithGlobals() as GlobalOptions).color);
         progress = new CheckProgressView((await import('./views/ui.js')).createUI(color, stderr.columns), stderr);

@@ -82,3 +82,11 @@ export function tree(files: Record<string, string>): string {
 }
 
 export const ANSI = /\u001b\[/;
+
+/**
+ * A valid runbook with one cause ("c") whose checks are `checks`: YAML lines written as items of `checks:` (six
+ * spaces before "- "). `head` adds top-level lines after the symptoms (a timeout, a preflight).
+ */
+export function oneCauseRunbook(id: string, title: string, checks: string[], head: string[] = []): string {
+  return [`id: ${id}`, `title: ${title}`, 'summary: A test runbook', 'severity: P3', 'symptoms: [x]', ...head, 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', ...checks, '    solution:', '      - text: n/a', ''].join('\n');
+}

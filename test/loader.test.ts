@@ -11,6 +11,7 @@ import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../src/load/
 import { MAX_FILE_BYTES } from '../src/load/read.js';
 import { resolveVariables } from '../src/load/variables.js';
 import type { Manual } from '../src/model/schema.js';
+import { oneCauseRunbook } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKEN = join(ROOT, 'test/fixtures/broken');
@@ -529,24 +530,7 @@ describe('formatDiagnostic', () => {
 // ---- the catalog ------------------------------------------------------------------------------------
 
 describe('loadCatalog', () => {
-  const goodRunbook = [
-    'id: team-good',
-    'title: A good team runbook',
-    'summary: It loads',
-    'severity: P3',
-    'symptoms: [fine]',
-    'causes:',
-    '  - id: c1',
-    '    title: C1',
-    '    explanation: E',
-    '    checks:',
-    '      - id: api-health',
-    '        title: The API answers',
-    '        run: curl -fsS http://localhost:${{ api_port }}/health',
-    '    solution:',
-    '      - text: fix it',
-    '',
-  ].join('\n');
+  const goodRunbook = oneCauseRunbook('team-good', 'A good team runbook', ['      - id: api-health', '        title: The API answers', '        run: curl -fsS http://localhost:${{ api_port }}/health']);
 
   function catalogOf(dir: string) {
     const xdg = join(tmp, 'xdg-empty');

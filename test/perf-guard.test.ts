@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, ROOT, tmp } from './helpers.js';
+import { BIN, cleanEnv, oneCauseRunbook, ROOT, tmp } from './helpers.js';
 
 const META = join(ROOT, 'dist/bundle/meta.json');
 /** Loading any of these costs tens of milliseconds: no command that only reads the manual may. */
@@ -104,7 +104,7 @@ describe('what a command loads', () => {
     const team = tmp('irm-guard-team-');
     writeFileSync(
       join(team, 'quick.yaml'),
-      ['id: quick', 'title: Quick', 'summary: One check', 'severity: P3', 'symptoms: [x]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', '      - id: ok', '        title: Runs true', '        run: "true"', '    solution:', '      - text: n/a', ''].join('\n'),
+      oneCauseRunbook('quick', 'Quick', ['      - id: ok', '        title: Runs true', '        run: "true"']),
     );
     const check = run(['check', 'quick', '--runbooks', team, '--json']);
     expect(check.code, check.stderr).toBe(0);
@@ -176,24 +176,7 @@ describe('the compiled built-in runbooks', () => {
 
 describe('the cache of team files', () => {
   const runbook = (id: string, title: string) =>
-    [
-      `id: ${id}`,
-      `title: ${title}`,
-      'summary: A team runbook',
-      'severity: P3',
-      'symptoms: [fine]',
-      'causes:',
-      '  - id: c1',
-      '    title: C1',
-      '    explanation: E',
-      '    checks:',
-      '      - id: api-health',
-      '        title: The API answers',
-      '        run: curl -fsS http://localhost:${{ api_port }}/health',
-      '    solution:',
-      '      - text: fix it',
-      '',
-    ].join('\n');
+    oneCauseRunbook(id, title, ['      - id: api-health', '        title: The API answers', '        run: curl -fsS http://localhost:${{ api_port }}/health']);
 
   function team(): { cwd: string; env: Record<string, string> } {
     const cwd = tmp('irm-team-');

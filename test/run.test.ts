@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, irm, tree } from './helpers.js';
+import { BIN, cleanEnv, irm, oneCauseRunbook, tree } from './helpers.js';
 
 /** A runbook of plain shell checks: each cause is a situation the test sets up with files. */
 const LAB = `
@@ -464,8 +464,7 @@ causes:
 describe('a reader that does not read', () => {
   it('does not hold irm up: a followed command still ends after its window while stdout is a full pipe', () => {
     const dir = tree({
-      'lab/flood.yaml': ['id: flood', 'title: Floods', 'summary: Prints a lot, then waits', 'severity: P3', 'symptoms: [x]', 'causes:', '  - id: c', '    title: C', '    explanation: E',
-        '    checks:', '      - id: flood', '        title: Prints 300 KB, then waits', "        run: head -c 300000 /dev/zero | tr '\\0' x | fold -w 100; sleep 30", '        stream: true', '    solution:', '      - text: n/a', ''].join('\n'),
+      'lab/flood.yaml': oneCauseRunbook('flood', 'Floods', ['      - id: flood', '        title: Prints 300 KB, then waits', "        run: head -c 300000 /dev/zero | tr '\\0' x | fold -w 100; sleep 30", '        stream: true']),
     });
     // The pipe (64 KiB) fills at once; its reader starts reading only after 4 s.
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" run flood --runbooks lab --yes --window 1s | (sleep 4; cat)`], { cwd: dir, env: cleanEnv(), encoding: 'utf8' });
@@ -549,7 +548,7 @@ describe('irm check', () => {
   it("says how much of the host's CPU irm's own checks took while high-cpu measured it", () => {
     // Two checks that keep a core each busy run beside host-cpu: its line says irm and its checks took much of it.
     const burn = (id: string) => `      - { id: ${id}, title: Keeps a core busy, run: "timeout 3 sh -c 'while :; do :; done'; true" }`;
-    const dir = tree({ 'lab/burn.yaml': ['id: burner', 'title: Burns CPU', 'summary: Busy loops', 'severity: P3', 'symptoms: [x]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', burn('burn-1'), burn('burn-2'), '    solution:', '      - text: n/a', ''].join('\n') });
+    const dir = tree({ 'lab/burn.yaml': oneCauseRunbook('burner', 'Burns CPU', [burn('burn-1'), burn('burn-2')]) });
     const r = run(dir, ['check', 'burner', 'high-cpu', '--json', '--set', 'cpu_sample_seconds=1']);
     const host = r.json().results.find((x: { id: string }) => x.id === 'host-cpu');
     const m = /irm and its checks: (\d+)% of the host/.exec(host.output.excerpt);
@@ -572,8 +571,8 @@ describe('irm check', () => {
   });
 
   it('runs checks concurrently: wall time near the slowest check, not the sum', () => {
-    const sleeps = Array.from({ length: 6 }, (_, i) => `      - id: s${i}\n        title: Sleep ${i}\n        run: sleep 1\n`).join('');
-    const rb = `id: sleepy\ntitle: Sleepy\nsummary: s\nseverity: P3\nsymptoms: [x]\ncauses:\n  - id: c\n    title: C\n    explanation: E\n    checks:\n${sleeps}    solution:\n      - text: n/a\n`;
+    const sleeps = Array.from({ length: 6 }, (_, i) => `      - { id: s${i}, title: Sleep ${i}, run: sleep 1 }`);
+    const rb = oneCauseRunbook('sleepy', 'Sleepy', sleeps);
     const dir = tree({ 'lab/s.yaml': rb });
     const r = run(dir, ['check', 'sleepy', '--json', '--concurrency', '6']);
     expect(r.code).toBe(0);
@@ -585,10 +584,7 @@ describe('irm check', () => {
   it('starts the checks that may take longest first, and reports them in the runbook\'s order', () => {
     // Each check notes when it starts; one slot, so the start order is the pool's choice alone.
     const note = (id: string) => `echo ${id} >> started`;
-    const rb = [
-      'id: order', 'title: Order', 'summary: s', 'severity: P3', 'symptoms: [x]', 'timeout: 2s',
-      'preflight:', `  - { id: pre, title: Preflight, run: "${note('pre')}" }`,
-      'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:',
+    const rb = oneCauseRunbook('order', 'Order', [
       `      - { id: first, title: Default timeout, run: "${note('first')}" }`,
       `      - { id: needy, title: Needs the first, needs: [first], run: "${note('needy')}" }`,
       `      - { id: middle, title: Five seconds, timeout: 5s, run: "${note('middle')}" }`,
@@ -596,8 +592,7 @@ describe('irm check', () => {
       `      - { id: longest, title: Twenty seconds, timeout: 20s, run: "${note('longest')}" }`,
       `      - { id: follows, title: Follows output, stream: true, run: "${note('follows')}; sleep 5" }`,
       `      - { id: last, title: Default timeout too, run: "${note('last')}" }`,
-      '    solution:', '      - text: n/a', '',
-    ].join('\n');
+    ], ['timeout: 2s', 'preflight:', `  - { id: pre, title: Preflight, run: "${note('pre')}" }`]);
     const dir = tree({ 'lab/order.yaml': rb });
     const r = run(dir, ['check', 'order', '--json', '--concurrency', '1', '--window', '1s']);
     expect(r.code, r.stderr).toBe(0);

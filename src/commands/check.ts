@@ -1,7 +1,7 @@
 // irm check: every read check of the named runbooks (or all), unattended and concurrent, for scripts, cron and CI.
 import { cpus } from 'node:os';
 import type { Context } from '../context.js';
-import { blockedBy, Interrupts, longestRun, runCheck, scriptedOperator, type CheckOutcome, type Mode } from '../engine/engine.js';
+import { blockedBy, deploymentOf, Interrupts, longestRun, runCheck, scriptedOperator, type CheckOutcome, type Mode } from '../engine/engine.js';
 import type { Check, Runbook } from '../model/schema.js';
 import type { RunbookEntry } from '../load/catalog.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -125,7 +125,7 @@ export async function check(ctx: Context, ids: string[], opts: CheckOptions, int
     const rb = entry.runbook;
     // No prompts, ever: read checks run (this is what check is for), nothing else does.
     const s = session(ctx, rb, { ...opts, yes: true, fix: false, allow: [] }, scriptedOperator, () => {}, interrupts, scope);
-    deployment = s.vars.get('deployment')?.value ?? 'docker';
+    deployment = deploymentOf(s.vars);
     const done = new Map<string, Promise<CheckOutcome>>();
     for (const [causeId, chk] of checksOf(rb)) {
       const run = (async (): Promise<CheckOutcome> => {

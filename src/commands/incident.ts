@@ -1,5 +1,5 @@
 // irm incident, irm status, irm escalate, irm postmortem: the incident record and what the manual says about it.
-import { closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from '../context.js';
@@ -198,19 +198,10 @@ export function attach(ctx: Context, id: string | undefined, file: string) {
   const dir = join(store.dir, `${inc.id}.files`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let name = basename(path);
-  for (let i = 2; existsSafe(join(dir, name)); i++) name = `${i}-${basename(path)}`;
+  for (let i = 2; existsSync(join(dir, name)); i++) name = `${i}-${basename(path)}`;
   writeFileSync(join(dir, name), text, { mode: 0o600 });
   const [event] = store.append(inc.id, [{ type: 'attachment', file: path, stored_as: join(`${inc.id}.files`, name), bytes: size, kept_bytes: Buffer.byteLength(text), truncated: kept.truncated }]);
   return { incident: inc.id, event, path: join(dir, name) };
-}
-
-function existsSafe(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function escalateOptions(ctx: Context, id?: string) {

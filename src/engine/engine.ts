@@ -4,7 +4,7 @@ import type { Branch, Cause, Check, CommandSpec, Question, Risk, Runbook, Step }
 import { displayForm, expandForm, formsOf, selectForm, type CommandForm } from '../model/command.js';
 import { expandText, findPlaceholders, MissingVariableError, shellQuote } from '../model/placeholders.js';
 import { checkValue } from '../load/validate.js';
-import { displayValue, envName, type ResolvedVariable } from '../load/variables.js';
+import { displayValue, envName, lookupOf, type ResolvedVariable } from '../load/variables.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { excerpt } from './output.js';
@@ -219,12 +219,8 @@ function formVariables(form: CommandForm): string[] {
   return [...new Set(findPlaceholders(text).found.map((p) => p.name))];
 }
 
-function lookup(ctx: EngineContext) {
-  return (n: string) => ctx.vars.get(n)?.value;
-}
-
 function display(ctx: EngineContext, form: CommandForm): string {
-  return ctx.redact(displayForm(form, lookup(ctx), (n) => ctx.vars.get(n)?.secret ?? false));
+  return ctx.redact(displayForm(form, lookupOf(ctx.vars), (n) => ctx.vars.get(n)?.secret ?? false));
 }
 
 /** A variable a command reads from its environment ($IRM_VAR_NAME), with the value it will get, as shown. */
@@ -249,7 +245,7 @@ function envShown(ctx: EngineContext, command: string): EnvShown[] {
 function expandSafe(ctx: EngineContext, s: string | undefined): string | undefined {
   if (s === undefined) return undefined;
   try {
-    return expandText(s, lookup(ctx));
+    return expandText(s, lookupOf(ctx.vars));
   } catch (e) {
     if (e instanceof MissingVariableError) return s;
     throw e;
@@ -306,7 +302,7 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
   let result: RunResult;
   try {
     result = await ctx.runner.run({
-      form: expandForm(form, lookup(ctx)),
+      form: expandForm(form, lookupOf(ctx.vars)),
       env: commandEnv(ctx.vars),
       timeoutMs: r.timeoutMs,
       signal,

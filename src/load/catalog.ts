@@ -20,7 +20,7 @@ import { RunbookError, UsageError } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
 import * as parse from './files.js';
 import { lazyProperty } from '../util/lazy.js';
-import { readSource } from './read.js';
+import { MAX_FILE_BYTES, readSource } from './read.js';
 import type { SourceFile } from './source.js';
 
 /** The package's folder: this file is two levels down in the sources (src/load) and in every build (dist/load, dist/bundle). */
@@ -107,14 +107,18 @@ export function findConfig(opts: LoadOptions): string | undefined {
   return undefined;
 }
 
+/** The names of a folder's YAML files (not recursive, no hidden ones), sorted. */
+function yamlNames(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
+    .sort();
+}
+
 /** YAML files of a folder (not recursive), sorted; a file path is taken as it is. */
 export function yamlFiles(path: string): string[] {
   const st = statSync(path);
   if (st.isFile()) return [path];
-  return readdirSync(path)
-    .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
-    .sort()
-    .map((f) => join(path, f));
+  return yamlNames(path).map((f) => join(path, f));
 }
 
 export function displayPath(file: string, cwd: string): string {
@@ -235,7 +239,7 @@ function readCompiled(builtinDir: string): CurrentBuild | undefined {
   try {
     const compiled = JSON.parse(readFileSync(COMPILED_FILE, 'utf8')) as Compiled;
     if (compiled.format !== COMPILED_FORMAT) return undefined;
-    const names = readdirSync(builtinDir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
+    const names = yamlNames(builtinDir);
     if (names.length !== compiled.files.length) return undefined;
     const files = new Map<string, CompiledFile>();
     for (const [i, name] of names.entries()) {
@@ -356,7 +360,7 @@ function flushCaches(): void {
 }
 
 /** Files larger than this are not cached (the loader refuses runbooks over 1 MiB anyway). */
-const MAX_CACHED_BYTES = 1024 * 1024;
+const MAX_CACHED_BYTES = MAX_FILE_BYTES;
 
 /** A file's stat, when the cache may serve it; undefined for what the loader should see for itself (missing, special, huge). */
 function cacheable(file: string): Stats | undefined {
@@ -468,7 +472,9 @@ export function loadCatalog(opts: LoadOptions): Catalog {
   for (const { dir, origin } of dirs) {
     let files: string[];
     try {
-      files = yamlFiles(dir);
+      // The built-in folder was listed already, to check the compiled runbooks against it.
+      const compiled = dir === BUILTIN_DIR ? currentBuild() : null;
+      files = compiled ? [...compiled.files.keys()] : yamlFiles(dir);
     } catch (e) {
       const where = origin === 'irm.yaml' ? ` (listed in ${config.file ? displayPath(config.file, opts.cwd) : 'irm.yaml'})` : origin === 'built-in' ? '' : ` (from ${origin})`;
       const error = new UsageError(`runbook folder not found: ${displayPath(dir, opts.cwd)}${where}`, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'check the path' : (e as Error).message);

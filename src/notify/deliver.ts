@@ -278,7 +278,8 @@ export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results:
       const transport = o.transport ?? httpTransport(o.settings, o.env, Math.min(o.settings.timeoutMs, left));
       m.attempts += 1;
       try {
-        const jiraKey = jiraKeys.get(m.incident) ?? o.jiraKey(m.incident);
+        // Only Jira messages need the key, which the record holds: the others do not read it.
+        const jiraKey = m.channel === 'jira' ? (jiraKeys.get(m.incident) ?? o.jiraKey(m.incident)) : undefined;
         const r = await transport.deliver(m, jiraKey ? { jiraKey } : {});
         delete m.next_at;
         delete m.last_error;

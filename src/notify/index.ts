@@ -5,14 +5,15 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { incidentStore, nowOf } from '../commands/incident.js';
-import { IncidentStore } from '../incident/store.js';
+import type { IncidentStore } from '../incident/store.js';
 import type { TimelineEvent } from '../incident/model.js';
 import { maskSecrets } from '../model/redact.js';
 import { parseDuration } from '../util/duration.js';
 import { stateDir } from '../util/paths.js';
 import { allSecrets, flush, type DeliveryResult, type FlushOptions } from './deliver.js';
 import { CHANNELS, configured, messagesFor, settingsOf, type Channel, type Message, type NewMessage, type Settings } from './messages.js';
-import { HINT_FILE, Outbox } from './outbox.js';
+import { Outbox } from './outbox.js';
+import { HINT_FILE } from './pending.js';
 
 export function settings(ctx: Context): Settings {
   return settingsOf(ctx.catalog().config.config.notify, parseDuration);
@@ -67,7 +68,7 @@ export function tellStuck(ctx: Context, results: DeliveryResult[]): void {
 export async function deliver(ctx: Context, opts: Partial<FlushOptions> = {}) {
   const s = settings(ctx);
   const outbox = outboxFor(ctx);
-  const store = new IncidentStore(join(dirname(outbox.dir), 'incidents'), nowOf(ctx.io.env), incidentStore(ctx).user);
+  const store = incidentStore(ctx);
   const jiraKey = (id: string) => {
     try {
       return store.load(id).incident.jira_key;

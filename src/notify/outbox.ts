@@ -9,8 +9,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message, NewMessage } from './messages.js';
+import { HINT_FILE } from './pending.js';
 
-export const HINT_FILE = 'notify-pending';
+
 
 export class Outbox {
   readonly pending: string;
@@ -160,13 +161,4 @@ function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, file);
-}
-
-/** The cheap check for the start of a command: one stat of the hint file in the default state folder. */
-export function pendingHint(defaultStateDir: string): string | undefined {
-  try {
-    return readFileSync(join(defaultStateDir, HINT_FILE), 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }

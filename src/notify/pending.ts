@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../util/paths.js';
 
+/** The hint file the outbox keeps in the state folder while messages wait (outbox.ts writes it). */
+export const HINT_FILE = 'notify-pending';
+
 export function notificationsWaiting(env: NodeJS.ProcessEnv): boolean {
   try {
-    return readFileSync(join(stateDir(env), 'notify-pending'), 'utf8').trim() !== '';
+    return readFileSync(join(stateDir(env), HINT_FILE), 'utf8').trim() !== '';
   } catch {
     return false;
   }

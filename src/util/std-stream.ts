@@ -15,11 +15,15 @@ export interface OutStream {
   columns?: number;
 }
 
+let devNull: number | undefined;
+/** /dev/null's device number, looked up once. */
+const devNullRdev = () => (devNull ??= statSync('/dev/null').rdev);
+
 /** Whether a descriptor is plainly not a terminal (not a character device, or /dev/null), told without the tty module. */
 export function plainlyNotTTY(fd: number): boolean {
   try {
     const st = fstatSync(fd);
-    return !st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev;
+    return !st.isCharacterDevice() || st.rdev === devNullRdev();
   } catch {
     return false;
   }
@@ -29,7 +33,7 @@ export function plainlyNotTTY(fd: number): boolean {
 export function takesWritesAtOnce(fd: number): boolean {
   try {
     const st = fstatSync(fd);
-    return st.isFile() || (st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev);
+    return st.isFile() || (st.isCharacterDevice() && st.rdev === devNullRdev());
   } catch {
     return false;
   }
