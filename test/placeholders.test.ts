@@ -1,7 +1,7 @@
 // Variables are data, never code: every expansion is checked by running the line in a real shell.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { expandShell, expandText, findShellPlaceholders, MissingVariableError } from '../src/model/placeholders.js';
+import { expandShell, expandText, expandWith, findShellPlaceholders, MissingVariableError } from '../src/model/placeholders.js';
 import { looksDestructive } from '../src/model/risk.js';
 
 const NASTY = [
@@ -82,4 +82,13 @@ describe('destructive-looking commands', () => {
   for (const [line, word] of cases) {
     it(`${line} → ${word ?? 'fine'}`, () => expect(looksDestructive(line)).toBe(word));
   }
+});
+
+describe('expandWith: one placeholder scanner for every caller', () => {
+  it('renders each placeholder, keeps "$${{" a literal "${{", and leaves what the renderer leaves', () => {
+    expect(expandWith('dir ${{ app_dir }}, literal $${{ app_dir }}, ${{ unset }}', (p, text) => (p.name === 'app_dir' ? '/opt/bot' : text))).toBe(
+      'dir /opt/bot, literal ${{ app_dir }}, ${{ unset }}'
+    );
+  });
+
 });

@@ -4,9 +4,9 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { maskSecrets } from '../model/redact.js';
 import { allSecrets, httpTransport, secretsFor, type DeliveryResult } from '../notify/deliver.js';
-import { deliver, settings, tellStuck } from '../notify/index.js';
+import { deliver, outboxFor, settings, tellStuck } from '../notify/index.js';
 import { CHANNELS, configured, pdEvent, type Channel, type Message } from '../notify/messages.js';
-import { nowOf } from './incident.js';
+import { nowOf, operatorName } from './incident.js';
 
 export interface TestResult {
   channel: Channel;
@@ -37,7 +37,7 @@ export async function notifyTest(ctx: Context, channel?: string, opts: { dryRun?
   const mask = (t: string) => maskSecrets(t, allSecrets(s, ctx.io.env));
   const at = nowOf(ctx.io.env)().toISOString();
   const testId = `irm-test-${randomUUID().slice(0, 8)}`;
-  const text = `[TEST] irm notification test from ${ctx.io.env.USER ?? 'irm'} at ${at}: no incident, nothing to do.`;
+  const text = `[TEST] irm notification test from ${operatorName(ctx.io.env)} at ${at}: no incident, nothing to do.`;
   const fakeIncident = { id: testId, title: `[TEST] ${text}`, severity: 'P3' } as Parameters<typeof pdEvent>[1];
   const results: TestResult[] = [];
   for (const c of chosen) {
@@ -111,7 +111,6 @@ export interface FlushReport {
 export async function notifyFlush(ctx: Context, opts: { dryRun?: boolean } = {}): Promise<FlushReport> {
   const s = settings(ctx);
   if (opts.dryRun) {
-    const { outboxFor } = await import('../notify/index.js');
     const mask = (t: string) => maskSecrets(t, allSecrets(s, ctx.io.env));
     const waiting = outboxFor(ctx)
       .list()

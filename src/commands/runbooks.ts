@@ -6,6 +6,7 @@ import { displayPath, findConfig, loadConfigFile, loadFile, yamlFiles, BUILTIN_D
 import type { Diagnostic } from '../load/diagnostics.js';
 import { displayValue, lookupOf, type ResolvedVariable } from '../load/variables.js';
 import { displayForm, formsOf, selectForm } from '../model/command.js';
+import { expandWith } from '../model/placeholders.js';
 import type { CommandSpec, Runbook } from '../model/schema.js';
 import { UsageError } from '../errors.js';
 import { channels, people, services } from './reference.js';
@@ -71,10 +72,11 @@ export function show(ctx: Context, id: string): ShowResult {
   const variables = [...vars.values()]
     .filter((v) => mentioned.has(v.name) || v.declaredBy === rb.id || v.name === 'deployment')
     .map((v) => ({ name: v.name, value: v.value === undefined ? '' : displayValue(v), source: v.where, description: v.declaration.description }));
-  const text = (s: string) => s.replace(/\$\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g, (m, n: string) => {
-    const v = vars.get(n);
-    return v?.value === undefined ? m : displayValue(v);
-  });
+  const text = (s: string) =>
+    expandWith(s, (p, placeholder) => {
+      const v = vars.get(p.name);
+      return v?.value === undefined ? placeholder : displayValue(v);
+    });
   return { id: rb.id, source: entry.origin, file: entry.source.path, deployment, runbook: rb, commands, variables, text };
 }
 

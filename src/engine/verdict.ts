@@ -2,6 +2,7 @@
 import type { Expectation } from '../model/schema.js';
 import type { RunResult } from './runner.js';
 import { formatDuration } from '../util/duration.js';
+import { expandWith } from '../model/placeholders.js';
 
 export type Verdict = 'healthy' | 'warning' | 'problem' | 'error' | 'skipped' | 'blocked' | 'refused' | 'interrupted' | 'not-applicable';
 
@@ -181,7 +182,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
 }
 
 function expandRe(pattern: string, expand: (s: string) => string, escapeRe: (s: string) => string): string {
-  return pattern.replace(/\$\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g, (m) => escapeRe(expand(m)));
+  return expandWith(pattern, (_, placeholder) => escapeRe(expand(placeholder)));
 }
 
 export interface Judgement {

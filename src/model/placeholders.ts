@@ -134,6 +134,11 @@ function valueOf(lookup: Lookup, name: string): string {
   return v;
 }
 
+/** A text with each placeholder rendered by `render` (given the placeholder), "$${{" turned into a literal "${{". */
+export function expandWith(s: string, render: (p: Placeholder, text: string) => string): string {
+  return substitute(s, findPlaceholders(s).found, (p) => render(p, s.slice(p.start, p.end)));
+}
+
 /** Expand a text field (a title, an explanation, an argv element): values inserted as they are. */
 export function expandText(s: string, lookup: Lookup): string {
   return substitute(s, findPlaceholders(s).found, (p) => valueOf(lookup, p.name));
