@@ -30,7 +30,9 @@ export interface Result {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(IRM_|FORCE_COLOR|NO_COLOR|XDG_|NODE_OPTIONS|VITEST|TERM$)/.test(k)) continue;
+    // CI: ora (is-interactive) and chalk (supports-color) change what they draw when it is set, and CI sets it; a
+    // test that wants it says so.
+    if (/^(IRM_|FORCE_COLOR|NO_COLOR|XDG_|NODE_OPTIONS|VITEST|TERM$|CI$)/.test(k)) continue;
     env[k] = v;
   }
   const home = mkTemp('irm-home-');

@@ -261,8 +261,7 @@ causes:
   it('leaves the line after it at its start, and is colourless with NO_COLOR or --no-color', async () => {
     const dir = tree({ 'lab/echo.yaml': ECHO });
     for (const [flags, env] of [[[], { NO_COLOR: '1' }], [['--no-color'], {}]] as [string[], Record<string, string>][]) {
-      // ora shows no spinner under CI: this test is about the spinner.
-      const pty = new Pty(['run', 'echo', '--runbooks', 'lab', '--yes', ...flags], { cwd: dir, env: { CI: undefined, ...env } });
+      const pty = new Pty(['run', 'echo', '--runbooks', 'lab', '--yes', ...flags], { cwd: dir, env });
       try {
         expect(await pty.exited).toBe(0);
         expect(pty.output).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\S* running…/);
@@ -295,15 +294,16 @@ describe('irm check on a terminal', () => {
     }
   });
 
-  it('prints no progress with --json, --format junit or prometheus, even on a terminal', async () => {
+  it('prints no progress with --json, --format junit or prometheus, or under CI, even on a terminal', async () => {
     const dir = tree({ 'lab/probe.yaml': PROBE });
-    for (const args of [['--json'], ['--format', 'junit'], ['--format', 'prometheus']]) {
-      const pty = new Pty(['check', 'probe', '--runbooks', 'lab', ...args], { cwd: dir, env: { NO_COLOR: '1' } });
+    const cases: [string[], Record<string, string>][] = [[['--json'], {}], [['--format', 'junit'], {}], [['--format', 'prometheus'], {}], [[], { CI: 'true' }]];
+    for (const [args, env] of cases) {
+      const pty = new Pty(['check', 'probe', '--runbooks', 'lab', ...args], { cwd: dir, env: { NO_COLOR: '1', ...env } });
       try {
         expect(await pty.exited).toBe(1);
         expect(pty.screen).toContain('probe');
         expect(pty.screen).not.toContain('checks done');
-        expect(pty.screen).not.toContain('problem found');
+        expect(pty.screen).not.toContain('problem found probe/bad');
       } finally {
         pty.kill();
       }
