@@ -127,7 +127,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       const ctx = new Context(opts, io, builtinDir);
       const color = decideColor(io.stdout, io.env, opts.color);
       let ui: UI | undefined;
-      const getUI = async () => (ui ??= (await import('./views/ui.js')).createUI(color, io.stdout.columns || 100));
+      const getUI = async () => (ui ??= (await import('./views/ui.js')).createUI(color, io.stdout.isTTY ? io.stdout.columns : undefined));
       const stderrColor = decideColor(io.stderr, io.env, opts.color);
       if (stderrColor) ctx.paint = (await import('./views/ui.js')).createUI(true).paint;
       const out: Output = {

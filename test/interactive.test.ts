@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tree } from './helpers.js';
+import { irm, tree } from './helpers.js';
 import { Pty } from './pty.js';
 
 const LAB = `
@@ -292,6 +292,29 @@ describe('irm check on a terminal', () => {
     } finally {
       pty.kill();
     }
+  });
+
+  it('fits its table to a narrow terminal, breaking a long word rather than cutting it; a pipe gets the whole width', async () => {
+    const url = 'http://127.0.0.1:9/' + 'a-very-long-path-segment/'.repeat(4) + 'end';
+    const rb = PROBE.replace('run: echo hi }', `run: echo hi, expect: [{ contains: "${url}" }] }`);
+    const dir = tree({ 'lab/probe.yaml': rb });
+    const pty = new Pty(['check', 'probe', '--runbooks', 'lab'], { cwd: dir, env: { NO_COLOR: '1' }, cols: 72 });
+    try {
+      expect(await pty.exited).toBe(1);
+      const lines = pty.screen.slice(pty.screen.indexOf('┌')).split('\n');
+      const table = lines.filter((l) => /^[┌│├└]/.test(l));
+      expect(table.length).toBeGreaterThan(5);
+      for (const line of table) expect([...line.trimEnd()].length, line).toBeLessThanOrEqual(72);
+      // The long URL is all there, in pieces on consecutive lines of its column, and nothing was cut with an ellipsis.
+      const detail = table.map((l) => l.split('│')[4]?.trim() ?? '').join('');
+      expect(detail).toContain(url);
+      expect(pty.screen).not.toContain('…');
+    } finally {
+      pty.kill();
+    }
+    const piped = irm(['check', 'probe', '--runbooks', 'lab'], { cwd: dir });
+    expect(piped.stdout).toContain(url);
+    expect(Math.max(...piped.stdout.split('\n').map((l) => [...l].length))).toBeGreaterThan(url.length);
   });
 
   it('prints no progress with --json, --format junit or prometheus, or under CI, even on a terminal', async () => {

@@ -449,8 +449,9 @@ describe('a channel that fails loses nothing and sends nothing twice', () => {
     const slow = await w.run(['update', w.id, 'Still cleaning']);
     expect(slow.code).toBe(0);
     expect(slow.stderr).toContain('no answer within');
-    // The command's own time is its startup (as a command that notifies nobody) plus at most the 1s timeout.
-    expect(slow.ms).toBeLessThan(base.ms + 1000 + 700);
+    // The command's own time is its startup (as a command that notifies nobody) plus the 1s timeout, well short of
+    // the 4s the server takes to answer (the margin allows for a machine busy with the rest of the suite).
+    expect(slow.ms).toBeLessThan(base.ms + 1000 + 1500);
     expect(pending(w.home)).toHaveLength(1);
 
     slack.handler = (_req, res) => {

@@ -10,12 +10,13 @@ export class Pty {
   private seen = 0;
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }) {
+  constructor(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; cols?: number }) {
     // A real terminal has a size; script's pty starts with none, so set one as a terminal emulator would.
-    const command = 'stty cols 160 rows 50; exec ' + [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const cols = opts.cols ?? 160;
+    const command = `stty cols ${cols} rows 50; exec ` + [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     this.child = spawn('script', ['-qfec', command, '/dev/null'], {
       cwd: opts.cwd,
-      env: cleanEnv({ TERM: 'xterm-256color', COLUMNS: '160', LINES: '50', ...opts.env }),
+      env: cleanEnv({ TERM: 'xterm-256color', COLUMNS: String(cols), LINES: '50', ...opts.env }),
     });
     this.child.stdout.on('data', (d: Buffer) => (this.raw += d.toString('utf8')));
     this.child.stderr.on('data', (d: Buffer) => (this.raw += d.toString('utf8')));
