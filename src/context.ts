@@ -26,20 +26,30 @@ export interface IO {
 
 export class Context {
   private loaded?: Catalog;
+  private checked?: Catalog;
   /** Set by the CLI so that warnings can be coloured; plain by default. */
   paint?: Paint;
 
   constructor(readonly options: GlobalOptions, readonly io: IO, private readonly builtinDir?: string) {}
 
-  catalog(): Catalog {
-    if (this.loaded) return this.loaded;
-    const catalog = loadCatalog({
+  /**
+   * What loaded, broken files left out, without a word about them: for irm validate, which reports every file itself
+   * (and must not stop at --strict before it has).
+   */
+  loadedCatalog(): Catalog {
+    return (this.loaded ??= loadCatalog({
       cwd: this.io.cwd,
       env: this.io.env,
       runbookDirs: this.options.runbooks,
       configFile: this.options.config,
       builtinDir: this.builtinDir,
-    });
+    }));
+  }
+
+  /** What loaded; broken files are left out with a warning on stderr, or stop the command with --strict. */
+  catalog(): Catalog {
+    if (this.checked) return this.checked;
+    const catalog = this.loadedCatalog();
     const errors = catalog.diagnostics.filter((d) => d.severity === 'error');
     const strict = this.options.strict ?? catalog.config.config.strict ?? false;
     if (errors.length && strict) {
@@ -53,7 +63,7 @@ export class Context {
         : 'irm: warning:';
       this.io.stderr.write(`${summary}\n${lines.join('\n')}\n`);
     }
-    this.loaded = catalog;
+    this.checked = catalog;
     return catalog;
   }
 

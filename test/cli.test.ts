@@ -427,6 +427,18 @@ describe('irm validate', () => {
     expect(j.diagnostics[0]).toMatchObject({ file: 'team/broken.yaml', line: 5, col: 11 });
   });
 
+  it('without a path, checks the runbook folders irm loads, and says each error once, even with --strict', () => {
+    const dir = tree({ 'team/broken.yaml': BROKEN, 'team/cache.yaml': TEAM_RUNBOOK });
+    for (const flags of [[], ['--strict']]) {
+      const r = irm(['validate', '--runbooks', 'team', ...flags], { cwd: dir });
+      expect(r.code, flags.join(' ')).toBe(3);
+      expect(r.stdout).toContain('team/broken.yaml:5:11: error: severity');
+      expect(r.stdout).toContain('2 errors in 1 of 10 files');
+      // The report is the command's output; the warning other commands give about files left out would repeat it.
+      expect(r.stderr).toBe('');
+    }
+  });
+
   it('a path that does not exist is exit 2', () => {
     expect(irm(['validate', 'nope.yaml']).code).toBe(2);
   });

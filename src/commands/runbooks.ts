@@ -113,7 +113,7 @@ export function validate(ctx: Context, paths: string[]): ValidateResult {
     if (cfg) targets.push({ file: cfg, config: true });
     let dirs: string[] = [];
     try {
-      dirs = ctx.catalog().dirs.map((d) => d.dir);
+      dirs = ctx.loadedCatalog().dirs.map((d) => d.dir);
     } catch {
       dirs = [BUILTIN_DIR];
     }
