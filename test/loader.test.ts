@@ -99,6 +99,15 @@ describe('files that are not YAML, or not a mapping', () => {
     ]);
   });
 
+  it('an unclosed [ or { is reported where it opens, not on the next line or past the end of the file', () => {
+    expectDiagnostics('syntax-unclosed-bracket', [
+      { line: 5, col: 11, message: 'this [ is never closed', hint: 'add the closing ]', source: 'symptoms: [Bot down' },
+    ]);
+    expectDiagnostics('syntax-unclosed-brace', [
+      { line: 6, col: 9, message: 'this { is never closed', hint: 'add the closing }', source: 'port: { description' },
+    ]);
+  });
+
   it('a key indented deeper than its siblings is a YAML error and nothing loads', () => {
     const r = load('syntax-bad-indentation');
     expect(r.kind).toBe('unknown');

@@ -146,6 +146,15 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
       if (open !== undefined) [start, end] = [open, open + 1];
       message = `this ${q === '"' ? 'double' : 'single'} quote is never closed`;
       hint = `add the closing ${q} at the end of the value`;
+    } else if (err.code === 'BAD_INDENT' && /^Flow (sequence|map) .*end with a [\]}]/.test(err.message)) {
+      // yaml points where it gave up (the next line, or past the end of the file); the author must look at the opener.
+      const close = err.message.includes('Flow map') ? '}' : ']';
+      const open = unclosedBracket(source.text, close === '}' ? '{' : '[', start);
+      if (open !== undefined) {
+        [start, end] = [open, open + 1];
+        message = `this ${close === '}' ? '{' : '['} is never closed`;
+        hint = `add the closing ${close} at the end of the ${close === '}' ? 'map' : 'list'}, or write it in block style, an item per line`;
+      }
     } else if (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'MULTILINE_IMPLICIT_KEY') {
       const next = overIndentedLine(source, start);
       if (next !== undefined) [start, end] = next;
@@ -189,6 +198,33 @@ function unclosedQuote(text: string, q: string, before: number): number | undefi
     }
   }
   return open;
+}
+
+/**
+ * The offset of the innermost flow collection still open before `before`, when it opens with `opener`. Quoted strings
+ * and comments are skipped; a plain scalar's brackets are not told apart, which is as far as an error message needs.
+ */
+function unclosedBracket(text: string, opener: '[' | '{', before: number): number | undefined {
+  const stack: number[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < Math.min(before, text.length); i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (quote === '"' && c === '\\') i++;
+      else if (c === quote && quote === "'" && text[i + 1] === "'") i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? text.length : eol;
+    } else if ((c === '"' || c === "'") && (stack.length || /(^|[:\-,[{]\s*)$/.test(text.slice(text.lastIndexOf('\n', i - 1) + 1, i)))) {
+      quote = c;
+    } else if (c === '[' || c === '{') stack.push(i);
+    else if ((c === ']' || c === '}') && stack.length) stack.pop();
+  }
+  const open = stack.at(-1);
+  return open !== undefined && text[open] === opener ? open : undefined;
 }
 
 /** The first line after `offset` whose indentation puts it inside a scalar value. */
