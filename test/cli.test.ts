@@ -439,6 +439,18 @@ describe('irm validate', () => {
     }
   });
 
+  it('a runbook folder that is not there is exit 2, not "valid"; an invalid irm.yaml does not hide the other folders', () => {
+    const dir = tree({ 'team/broken.yaml': BROKEN, 'irm.yaml': 'runbooks: [team]\nbogus: 1\n' });
+    const missing = irm(['validate', '--runbooks', 'nodir'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('runbook folder not found: nodir');
+    expect(missing.stdout).not.toContain('valid');
+    const r = irm(['validate', '--runbooks', 'team'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('irm.yaml:2:1: error: unknown key "bogus"');
+    expect(r.stdout).toContain('team/broken.yaml:5:11: error: severity');
+  });
+
   it('a path that does not exist is exit 2', () => {
     expect(irm(['validate', 'nope.yaml']).code).toBe(2);
   });

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { displayPath, findConfig, loadConfigFile, loadFile, yamlFiles, BUILTIN_DIR, type RunbookEntry } from '../load/catalog.js';
+import { displayPath, findConfig, loadConfigFile, loadFile, runbookDirs, yamlFiles, BUILTIN_DIR, type RunbookEntry } from '../load/catalog.js';
 import type { Diagnostic } from '../load/diagnostics.js';
 import { displayValue, lookupOf, type ResolvedVariable } from '../load/variables.js';
 import { displayForm, formsOf, selectForm } from '../model/command.js';
@@ -111,11 +111,16 @@ export function validate(ctx: Context, paths: string[]): ValidateResult {
     targets.push({ file: resolve(BUILTIN_DIR, 'manual.yaml') });
     const cfg = findConfig({ cwd, env: ctx.io.env, configFile: ctx.options.config });
     if (cfg) targets.push({ file: cfg, config: true });
-    let dirs: string[] = [];
+    let dirs: string[];
     try {
       dirs = ctx.loadedCatalog().dirs.map((d) => d.dir);
-    } catch {
-      dirs = [BUILTIN_DIR];
+    } catch (e) {
+      // A runbook folder that is not there is the caller's mistake, said as such (exit 2).
+      if (e instanceof UsageError) throw e;
+      // An invalid irm.yaml (reported below, as a file of its own): the folders it does not name are still checked.
+      dirs = runbookDirs({ cwd, env: ctx.io.env, runbookDirs: ctx.options.runbooks }).map((d) => d.dir);
+      const missing = dirs.find((d) => !existsSync(d));
+      if (missing) throw new UsageError(`runbook folder not found: ${displayPath(missing, cwd)}`, 'check the path');
     }
     for (const d of dirs) for (const f of yamlFiles(d)) if (!targets.some((t) => t.file === f)) targets.push({ file: f });
   } else {

@@ -438,6 +438,15 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
   return r;
 }
 
+/** The runbook folders, in the order they override each other: built-in, irm.yaml's, IRM_RUNBOOKS, --runbooks. */
+export function runbookDirs(opts: LoadOptions, config: LoadedConfig = { config: {} }): { dir: string; origin: Origin }[] {
+  const dirs: { dir: string; origin: Origin }[] = [{ dir: opts.builtinDir ?? BUILTIN_DIR, origin: 'built-in' }];
+  for (const d of config.config.runbooks ?? []) dirs.push({ dir: resolve(dirname(config.file!), d), origin: 'irm.yaml' });
+  for (const d of (opts.env.IRM_RUNBOOKS ?? '').split(delimiter).filter(Boolean)) dirs.push({ dir: resolve(opts.cwd, d), origin: 'IRM_RUNBOOKS' });
+  for (const d of opts.runbookDirs ?? []) dirs.push({ dir: resolve(opts.cwd, d), origin: '--runbooks' });
+  return dirs;
+}
+
 /**
  * Load everything. Broken files are reported in `diagnostics` and left out; the built-in manual must load.
  * Later folders override earlier ones by id: built-in, irm.yaml's, IRM_RUNBOOKS, --runbooks.
@@ -463,10 +472,7 @@ export function loadCatalog(opts: LoadOptions): Catalog {
     else if (r.diagnostics.some((d) => d.severity === 'error')) throw new RunbookError(`invalid configuration in ${displayPath(configPath, opts.cwd)}`, r.diagnostics);
   }
 
-  const dirs: { dir: string; origin: Origin }[] = [{ dir: builtinDir, origin: 'built-in' }];
-  for (const d of config.config.runbooks ?? []) dirs.push({ dir: resolve(dirname(config.file!), d), origin: 'irm.yaml' });
-  for (const d of (opts.env.IRM_RUNBOOKS ?? '').split(delimiter).filter(Boolean)) dirs.push({ dir: resolve(opts.cwd, d), origin: 'IRM_RUNBOOKS' });
-  for (const d of opts.runbookDirs ?? []) dirs.push({ dir: resolve(opts.cwd, d), origin: '--runbooks' });
+  const dirs = runbookDirs(opts, config);
 
   const byId = new Map<string, RunbookEntry>();
   for (const { dir, origin } of dirs) {
