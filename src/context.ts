@@ -58,8 +58,13 @@ export class Context {
     if (catalog.diagnostics.length) {
       const files = new Set(errors.map((d) => d.file));
       const lines = sortDiagnostics(catalog.diagnostics).map((d) => formatDiagnostic(d, this.paint));
+      const folders = catalog.dirs.filter((d) => d.problem).length;
+      const what = [
+        files.size - folders > 0 ? `${files.size - folders} runbook file${files.size - folders === 1 ? '' : 's'}` : '',
+        folders ? `${folders} runbook folder${folders === 1 ? '' : 's'}` : '',
+      ].filter(Boolean).join(' and ');
       const summary = files.size
-        ? `irm: warning: left out ${files.size} runbook file${files.size === 1 ? '' : 's'} that did not load (irm validate shows every error; --strict makes this fatal):`
+        ? `irm: warning: left out ${what} that did not load (irm validate shows every error; --strict makes this fatal):`
         : 'irm: warning:';
       this.io.stderr.write(`${summary}\n${lines.join('\n')}\n`);
     }

@@ -1,5 +1,6 @@
 // End to end: the built bin/irm spawned as an operator or a script would, checking stdout, stderr and the exit code.
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ANSI, irm, ROOT, tree } from './helpers.js';
 
@@ -453,6 +454,110 @@ describe('irm validate', () => {
 
   it('a path that does not exist is exit 2', () => {
     expect(irm(['validate', 'nope.yaml']).code).toBe(2);
+  });
+});
+
+describe('what a team keeps beside the built-ins', () => {
+  const withVars = (vars: string) => TEAM_RUNBOOK.replace('causes:', `variables:\n${vars}\ncauses:`);
+
+  it('a runbook file that cannot be read is left out with a located warning; the rest answers (it was an internal error)', () => {
+    const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK });
+    // A regular file to stat whose every read fails (EIO), even for root: the tests run as root in CI.
+    symlinkSync('/proc/self/mem', join(dir, 'team/unreadable.yaml'));
+    const list = irm(['list', '--json', '--runbooks', 'team'], { cwd: dir });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json().map((r: { id: string }) => r.id)).toContain('cache-stampede');
+    expect(list.stderr).toContain('team/unreadable.yaml:1:1: error: cannot read: input/output error');
+    expect(list.stderr).not.toContain('internal error');
+    const v = irm(['validate', 'team'], { cwd: dir });
+    expect(v.code).toBe(3);
+    expect(v.stdout).toContain('team/unreadable.yaml:1:1: error: cannot read: input/output error');
+  });
+
+  it('an empty irm.yaml, one of comments only, or a section whose entries are commented out is no settings', () => {
+    for (const text of ['', '# yaml-language-server: $schema=./irm.schema.json\n', 'variables:\n#  api_port: 9000\ncontacts:\n']) {
+      const dir = tree({ 'irm.yaml': text });
+      const r = irm(['contacts', 'p0', '--json'], { cwd: dir });
+      expect(r.code, JSON.stringify(text) + r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(irm(['validate'], { cwd: dir }).code).toBe(0);
+    }
+  });
+
+  it('irm.yaml kept in a runbook folder is settings, not a runbook that fails to load', () => {
+    const dir = tree({ 'irm.yaml': 'runbooks: [.]\nvariables:\n  api_port: 9000\n', 'cache.yaml': TEAM_RUNBOOK });
+    const list = irm(['list', '--json'], { cwd: dir });
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe('');
+    expect(list.json().map((r: { id: string }) => r.id)).toContain('cache-stampede');
+    const v = irm(['validate'], { cwd: dir });
+    expect(v.code, v.stdout).toBe(0);
+    expect(irm(['validate', '.'], { cwd: dir }).code).toBe(0);
+  });
+
+  it('validate accepts an override from another folder, as irm loads it; the same id twice in one folder is an error', () => {
+    const dir = tree({ 'a/logging.yaml': OVERRIDE, 'b/logging.yaml': OVERRIDE, 'c/one.yaml': OVERRIDE, 'c/two.yaml': OVERRIDE });
+    const over = irm(['validate', '--runbooks', 'a', '--runbooks', 'b'], { cwd: dir });
+    expect(over.code, over.stdout).toBe(0);
+    expect(irm(['list', '--json', '--runbooks', 'a', '--runbooks', 'b'], { cwd: dir }).json().find((r: { id: string }) => r.id === 'logging').file).toBe('b/logging.yaml');
+    const same = irm(['validate', 'c'], { cwd: dir });
+    expect(same.code).toBe(3);
+    expect(same.stdout).toContain('c/two.yaml:2:5: error: duplicate runbook id "logging": also defined in c/one.yaml');
+    // A file named twice is one file.
+    const twice = irm(['validate', 'a', 'a/logging.yaml'], { cwd: dir });
+    expect(twice.code, twice.stdout).toBe(0);
+    expect(twice.stdout).toContain('1 file valid');
+  });
+
+  it('a folder irm.yaml or IRM_RUNBOOKS names that is not there is a located warning; contacts still answer; --strict stops', () => {
+    const dir = tree({ 'irm.yaml': 'runbooks: [team, ~/gone]\n', 'team/cache.yaml': TEAM_RUNBOOK, 'home/ops/x.yaml': OVERRIDE });
+    const home = join(dir, 'home');
+    const c = irm(['contacts', 'p0', '--json'], { cwd: dir, env: { HOME: home } });
+    expect(c.code).toBe(0);
+    expect(c.stderr).toContain('left out 1 runbook folder');
+    expect(c.stderr).toContain('irm.yaml:1:18: error: runbook folder not found: home/gone');
+    expect(irm(['--strict', 'contacts', 'p0'], { cwd: dir, env: { HOME: home } }).code).toBe(3);
+    const v = irm(['validate'], { cwd: dir, env: { HOME: home } });
+    expect(v.code).toBe(3);
+    expect(v.stdout).toContain('irm.yaml:1:18: error: runbook folder not found');
+    // ~/ is the home folder, as in a shell.
+    writeFileSync(join(dir, 'irm.yaml'), 'runbooks: [~/ops]\n');
+    expect(irm(['list', '--json'], { cwd: dir, env: { HOME: home } }).json().find((r: { id: string }) => r.id === 'logging').file).toBe('home/ops/x.yaml');
+    const env = irm(['contacts', 'p0', '--json'], { cwd: dir, env: { HOME: home, IRM_RUNBOOKS: join(dir, 'nowhere') } });
+    expect(env.code).toBe(0);
+    expect(env.stderr).toContain(`IRM_RUNBOOKS: error: runbook folder not found: nowhere`);
+    // Named on the command line, it is the caller's mistake: exit 2.
+    expect(irm(['list', '--runbooks', 'nowhere'], { cwd: dir }).code).toBe(2);
+  });
+
+  it('validate says so when a folder holds no runbook, and rejects a team file of kind manual', () => {
+    const dir = tree({ 'empty/notes.txt': 'x', 'team/manual.yaml': readFileSync(join(ROOT, 'runbooks/manual.yaml'), 'utf8') });
+    const empty = irm(['validate', 'empty'], { cwd: dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('no runbook files in empty');
+    const manual = irm(['validate', 'team'], { cwd: dir });
+    expect(manual.code).toBe(3);
+    expect(manual.stdout).toContain('error: only the built-in manual may be of kind "manual"');
+  });
+
+  it("validate checks irm.yaml's variables against their declarations: a bad value is an error, a misspelt name a warning", () => {
+    const dir = tree({
+      'irm.yaml': 'runbooks: [team]\nvariables:\n  api_port: abc\n  api_prot: 9000\n  cache_ttl: 30\n',
+      'team/cache.yaml': withVars('  cache_ttl: { description: Seconds a key lives, type: number }'),
+    });
+    const v = irm(['validate'], { cwd: dir });
+    expect(v.code).toBe(3);
+    expect(v.stdout).toContain('irm.yaml:3:13: error: variable "api_port" (declared by the manual): expected a port');
+    expect(v.stdout).toContain('irm.yaml:4:3: warning: variable "api_prot" is not declared by the manual or any runbook');
+    expect(v.stdout).toContain('did you mean "api_port"?');
+    expect(v.stdout).not.toContain('cache_ttl');
+    writeFileSync(join(dir, 'irm.yaml'), 'runbooks: [team]\nvariables:\n  api_prot: 9000\n');
+    const config = irm(['config'], { cwd: dir });
+    expect(config.code).toBe(0);
+    expect(config.stdout).toContain('warning: irm.yaml:3: variable "api_prot" is not declared');
+    expect(irm(['config', '--json'], { cwd: dir }).json().undeclared_variables).toEqual([
+      expect.objectContaining({ where: 'irm.yaml:3', hint: 'did you mean "api_port"?' }),
+    ]);
   });
 });
 

@@ -191,7 +191,7 @@ describe('hostile files', () => {
   });
 
   it('a file that does not exist', () => {
-    expectUnreadable(loadFile(join(tmp, 'no-such-file.yaml'), manual), 'cannot read: ENOENT');
+    expectUnreadable(loadFile(join(tmp, 'no-such-file.yaml'), manual), 'cannot read: no such file or folder');
   });
 
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n) + '\n';

@@ -20,7 +20,7 @@ import { RunbookError, UsageError } from '../errors.js';
 import type { Diagnostic } from './diagnostics.js';
 import * as parse from './files.js';
 import { lazyProperty } from '../util/lazy.js';
-import { MAX_FILE_BYTES, readSource } from './read.js';
+import { MAX_FILE_BYTES, readError, readSource } from './read.js';
 import type { SourceFile } from './source.js';
 
 /** The package's folder: this file is two levels down in the sources (src/load) and in every build (dist/load, dist/bundle). */
@@ -55,8 +55,8 @@ export interface Catalog {
   config: LoadedConfig;
   /** Every problem found while loading: broken files are left out, the rest loads. */
   diagnostics: Diagnostic[];
-  /** The folders searched, in order, with where each came from. */
-  dirs: { dir: string; origin: Origin }[];
+  /** The folders searched, in order, with where each came from, and why one could not be. */
+  dirs: (RunbookDir & { problem?: Diagnostic })[];
 }
 
 export interface LoadOptions {
@@ -108,13 +108,14 @@ export function findConfig(opts: LoadOptions): string | undefined {
 }
 
 /** The names of a folder's YAML files (not recursive, no hidden ones), sorted. */
+/** The runbook files of a folder: its YAML files but irm.yaml, which a team may keep beside its runbooks. */
 function yamlNames(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
+    .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.') && !CONFIG_NAMES.includes(f))
     .sort();
 }
 
-/** YAML files of a folder (not recursive), sorted; a file path is taken as it is. */
+/** The runbook files of a folder (not recursive), sorted; a file path is taken as it is. */
 export function yamlFiles(path: string): string[] {
   const st = statSync(path);
   if (st.isFile()) return [path];
@@ -372,6 +373,14 @@ function cacheable(file: string): Stats | undefined {
   }
 }
 
+function readBytes(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 type RunbookLoad = Pick<FileResult, 'kind' | 'runbook' | 'manual' | 'diagnostics'>;
 type ConfigLoad = { config?: ConfigT; diagnostics: Diagnostic[] };
 
@@ -411,7 +420,9 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
   if (!cache || !st) return parse.loadFile(file, shared, display);
   const hit = cache.get<RunbookLoad>(file, 'runbook', st);
   if (hit) return { ...hit, file, source: readSource(file, display), diagnostics: withFile(hit.diagnostics, display) };
-  const bytes = readFileSync(file);
+  const bytes = readBytes(file);
+  // A file that cannot be read is reported by the loader, located, like any broken file.
+  if (!bytes) return parse.loadFile(file, shared, display);
   const r = parse.loadFile(file, shared, display, bytes);
   const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
   if (r.runbook) value.runbook = r.runbook;
@@ -430,7 +441,8 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
     const diagnostics = withFile(hit.diagnostics, display);
     return hit.config ? { loaded: { file, config: hit.config, source: readSource(file, display) }, diagnostics } : { diagnostics };
   }
-  const bytes = readFileSync(file);
+  const bytes = readBytes(file);
+  if (!bytes) return parse.loadConfigFile(file, manual, display);
   const r = parse.loadConfigFile(file, manual, display, bytes);
   const value: ConfigLoad = { diagnostics: r.diagnostics };
   if (r.loaded) value.config = r.loaded.config;
@@ -438,13 +450,44 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
   return r;
 }
 
-/** The runbook folders, in the order they override each other: built-in, irm.yaml's, IRM_RUNBOOKS, --runbooks. */
-export function runbookDirs(opts: LoadOptions, config: LoadedConfig = { config: {} }): { dir: string; origin: Origin }[] {
-  const dirs: { dir: string; origin: Origin }[] = [{ dir: opts.builtinDir ?? BUILTIN_DIR, origin: 'built-in' }];
-  for (const d of config.config.runbooks ?? []) dirs.push({ dir: resolve(dirname(config.file!), d), origin: 'irm.yaml' });
-  for (const d of (opts.env.IRM_RUNBOOKS ?? '').split(delimiter).filter(Boolean)) dirs.push({ dir: resolve(opts.cwd, d), origin: 'IRM_RUNBOOKS' });
+export interface RunbookDir {
+  dir: string;
+  origin: Origin;
+  /** Its index in irm.yaml's runbooks list. */
+  index?: number;
+}
+
+/**
+ * The runbook folders, in the order they override each other: built-in, irm.yaml's, IRM_RUNBOOKS, --runbooks. A
+ * leading ~/ is the home folder, as a shell would read it.
+ */
+export function runbookDirs(opts: LoadOptions, config: LoadedConfig = { config: {} }): RunbookDir[] {
+  const home = (d: string) => (/^~(\/|$)/.test(d) && opts.env.HOME ? join(opts.env.HOME, d.slice(1)) : d);
+  const dirs: RunbookDir[] = [{ dir: opts.builtinDir ?? BUILTIN_DIR, origin: 'built-in' }];
+  (config.config.runbooks ?? []).forEach((d, index) => dirs.push({ dir: resolve(dirname(config.file!), home(d)), origin: 'irm.yaml', index }));
+  for (const d of (opts.env.IRM_RUNBOOKS ?? '').split(delimiter).filter(Boolean)) dirs.push({ dir: resolve(opts.cwd, home(d)), origin: 'IRM_RUNBOOKS' });
   for (const d of opts.runbookDirs ?? []) dirs.push({ dir: resolve(opts.cwd, d), origin: '--runbooks' });
   return dirs;
+}
+
+/**
+ * A runbook folder that cannot be listed. Named on the command line, it stops the command (exit 2). Named in irm.yaml
+ * or IRM_RUNBOOKS, it is a diagnostic and the rest loads: a folder moved away must not keep `irm contacts p0` from
+ * answering mid-incident (--strict makes it fatal, irm validate reports it).
+ */
+function folderProblem(d: RunbookDir, e: unknown, config: LoadedConfig, cwd: string): Diagnostic {
+  const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+  const message = missing ? `runbook folder not found: ${displayPath(d.dir, cwd)}` : `cannot read the runbook folder ${displayPath(d.dir, cwd)}: ${readError(e)}`;
+  const hint = missing ? 'check the path (relative paths are from the folder of irm.yaml)' : undefined;
+  if (d.origin === 'irm.yaml' && config.source && d.index !== undefined) return config.source.at(['runbooks', d.index], message, hint);
+  if (d.origin === 'IRM_RUNBOOKS') return { file: 'IRM_RUNBOOKS', line: 0, col: 0, width: 0, message, hint: missing ? 'check the path in IRM_RUNBOOKS' : undefined, severity: 'error', source: '' };
+  const where = d.origin === 'built-in' ? '' : ` (from ${d.origin})`;
+  throw new UsageError(message + where, missing ? 'check the path' : undefined);
+}
+
+/** A file of kind manual outside the built-ins: the manual is irm's own; a team's settings go in irm.yaml. */
+export function misplacedManual(source: SourceFile): Diagnostic {
+  return source.at(['kind'], 'only the built-in manual may be of kind "manual"', "set the team's contacts, channels and variables in irm.yaml instead");
 }
 
 /**
@@ -472,26 +515,26 @@ export function loadCatalog(opts: LoadOptions): Catalog {
     else if (r.diagnostics.some((d) => d.severity === 'error')) throw new RunbookError(`invalid configuration in ${displayPath(configPath, opts.cwd)}`, r.diagnostics);
   }
 
-  const dirs = runbookDirs(opts, config);
+  const dirs: Catalog['dirs'] = runbookDirs(opts, config);
 
   const byId = new Map<string, RunbookEntry>();
-  for (const { dir, origin } of dirs) {
+  for (const d of dirs) {
+    const { dir, origin } = d;
     let files: string[];
     try {
       // The built-in folder was listed already, to check the compiled runbooks against it.
       const compiled = dir === BUILTIN_DIR ? currentBuild() : null;
       files = compiled ? [...compiled.files.keys()] : yamlFiles(dir);
     } catch (e) {
-      const where = origin === 'irm.yaml' ? ` (listed in ${config.file ? displayPath(config.file, opts.cwd) : 'irm.yaml'})` : origin === 'built-in' ? '' : ` (from ${origin})`;
-      const error = new UsageError(`runbook folder not found: ${displayPath(dir, opts.cwd)}${where}`, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'check the path' : (e as Error).message);
-      throw error;
+      diagnostics.push((d.problem = folderProblem(d, e, config, opts.cwd)));
+      continue;
     }
     const seenHere = new Map<string, RunbookEntry>();
     for (const file of files) {
       if (file === manualPath) continue;
       const r = loadFile(file, manual, show(file), opts.env);
       if (r.kind === 'manual' && r.diagnostics.length === 0) {
-        diagnostics.push(r.source.at(['kind'], 'only the built-in manual may be of kind "manual"', "set the team's contacts, channels and variables in irm.yaml instead"));
+        diagnostics.push(misplacedManual(r.source));
         continue;
       }
       diagnostics.push(...r.diagnostics);

@@ -25,7 +25,8 @@ const plain: Paint = { error: (s) => s, warning: (s) => s, dim: (s) => s, bold: 
 /** file:line:col: error: message, then the line with a caret under the spot, then the hint. */
 export function formatDiagnostic(d: Diagnostic, paint: Paint = plain): string {
   const label = d.severity === 'error' ? paint.error('error') : paint.warning('warning');
-  const out = [`${paint.bold(`${d.file}:${d.line}:${d.col}`)}: ${label}: ${d.message}`];
+  // Line 0: about something other than a file's text (IRM_RUNBOOKS naming a folder that is not there).
+  const out = [`${paint.bold(d.line ? `${d.file}:${d.line}:${d.col}` : d.file)}: ${label}: ${d.message}`];
   if (d.source.trim()) {
     const num = String(d.line);
     const gutter = ' '.repeat(num.length);

@@ -25,6 +25,7 @@ function loadFileUnsorted(file: string, shared: ManualT | undefined, display: st
   for (const d of parsed.diagnostics) d.file = display;
   if (parsed.diagnostics.length) return { file, kind: 'unknown', source: src, diagnostics: parsed.diagnostics };
   const data = parsed.data;
+  if (data === undefined) return { file, kind: 'unknown', source: src, diagnostics: [src.diagnostic(0, 0, 'empty file: expected a runbook (id, title, causes, ...)')] };
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { file, kind: 'unknown', source: src, diagnostics: [src.at([], `expected a mapping (id: ..., title: ..., causes: ...), got ${Array.isArray(data) ? 'a list' : typeof data === 'string' ? 'text' : String(data)}`)] };
   }
@@ -48,9 +49,12 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
   (parsed.source as { path: string }).path = display;
   for (const d of parsed.diagnostics) d.file = display;
   if (parsed.diagnostics.length) return { diagnostics: parsed.diagnostics };
+  // An empty irm.yaml, or one of comments only (a schema line, settings commented out): no settings.
   const data = parsed.data ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) return { diagnostics: [parsed.source.at([], 'irm.yaml must be a mapping (runbooks:, variables:, contacts:, channels:)')] };
-  const r = Config.safeParse(data);
-  if (!r.success) return { diagnostics: schemaDiagnostics(Config, r.error.issues, data, parsed.source) };
+  // A section whose entries are all commented out (`variables:` and nothing under it) is no section.
+  const settings = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
+  const r = Config.safeParse(settings);
+  if (!r.success) return { diagnostics: schemaDiagnostics(Config, r.error.issues, settings, parsed.source) };
   return { loaded: { file, config: r.data, source: parsed.source }, diagnostics: lintConfig(r.data, parsed.source, manual) };
 }

@@ -68,11 +68,36 @@ export function readText(path: string, content?: string | Buffer): { text: strin
     if (buf.length > MAX_FILE_BYTES) return { problem: tooLarge(buf.length) };
     if (buf.includes(0)) return { problem: 'not a text file (it contains NUL bytes)' };
     const text = buf.toString('utf8');
-    if (text.includes('\uFFFD')) return { problem: 'not UTF-8 text' };
+    // Invalid UTF-8 decodes to U+FFFD; a file may also hold U+FFFD itself, which is text.
+    if (text.includes('\uFFFD') && !isUtf8(buf)) return { problem: 'not UTF-8 text' };
     return { text };
   } catch (e) {
-    return { problem: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    return { problem: `cannot read: ${readError(e)}` };
   }
+}
+
+function isUtf8(buf: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a file or folder could not be read, in words: "permission denied", "no such file or folder". */
+export function readError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOENT: 'no such file or folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    EISDIR: 'it is a folder',
+    ELOOP: 'too many symbolic links (a loop?)',
+    EIO: 'input/output error',
+  };
+  return (code && words[code]) ?? code ?? (e as Error).message;
 }
 
 const tooLarge = (n: number) => `file too large: ${formatBytes(n)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`;

@@ -110,9 +110,8 @@ export function parseYamlText(path: string, text: string): Parsed {
   const source = new SourceFile(path, text, doc, lc);
   const diagnostics = syntaxDiagnostics(source, doc);
   if (diagnostics.length) return { source, data: undefined, diagnostics };
-  if (doc.contents === null || doc.contents === undefined) {
-    return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, 'empty file: expected a runbook (id, title, causes, ...)')] };
-  }
+  // Nothing but comments: no data, which a runbook may not be and irm.yaml may (no settings).
+  if (doc.contents === null || doc.contents === undefined) return { source, data: undefined, diagnostics };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });

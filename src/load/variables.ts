@@ -5,7 +5,8 @@ import { isSecretName, maskSecrets } from '../model/redact.js';
 import { RunbookError, UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { lazyProperty } from '../util/lazy.js';
-import type { Catalog } from './catalog.js';
+import type { Catalog, LoadedConfig } from './catalog.js';
+import type { Diagnostic } from './diagnostics.js';
 import { checkValue } from './validate.js';
 
 export type VariableSource = 'flag' | 'env' | 'irm.yaml' | 'default' | 'unset';
@@ -129,4 +130,31 @@ export function displayValue(r: ResolvedVariable): string {
   if (r.value === undefined) return '';
   if (r.secret) return '********';
   return maskSecrets(r.value);
+}
+
+/**
+ * irm.yaml's variables against their declarations (the manual's, and those of the runbooks given): a value that fits
+ * none of them is an error where it is set; a name nothing declares is a warning with the nearest declared name (a
+ * misspelt api_port would otherwise leave the default in force without a word).
+ */
+export function configVariableDiagnostics(config: LoadedConfig, declarations: [name: string, variable: Variable, by: string][]): Diagnostic[] {
+  const source = config.source;
+  if (!source) return [];
+  const out: Diagnostic[] = [];
+  for (const [name, value] of Object.entries(config.config.variables ?? {})) {
+    const decls = declarations.filter(([n]) => n === name);
+    if (!decls.length) {
+      const c = closest(name, new Set(declarations.map(([n]) => n)));
+      out.push(source.at(['variables', name], `variable "${name}" is not declared by the manual or any runbook, so nothing uses it`, c ? `did you mean "${c}"?` : 'irm config lists the variables', { key: true, severity: 'warning' }));
+      continue;
+    }
+    for (const [, v, by] of decls) {
+      const problem = checkValue(v, String(value));
+      if (!problem) continue;
+      const secret = v.secret === true || isSecretName(name);
+      out.push(source.at(['variables', name], `variable "${name}" (declared by ${by}): ${secret ? 'the value does not fit its type or pattern' : maskSecrets(problem)}`, v.description));
+      break;
+    }
+  }
+  return out;
 }
