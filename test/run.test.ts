@@ -138,7 +138,7 @@ describe('irm run', () => {
   it('a check that needs a failed one is blocked, not run', () => {
     const r = run(lab(), ['run', 'lab', '--yes', '--json']);
     const content = r.json().checks.find((c: { id: string }) => c.id === 'flag-content');
-    expect(content).toMatchObject({ verdict: 'blocked', note: 'needs "The flag file exists" (flag-present), which is problem' });
+    expect(content).toMatchObject({ verdict: 'blocked', note: 'needs "The flag file exists" (flag-present), which found a problem' });
     expect(content.command).toBeUndefined();
     expect(content.hint).toBeUndefined();
   });

@@ -64,6 +64,16 @@ describe('expectations', () => {
     expect(jsonAt({ a: [{ b: 1 }, { b: 2 }] }, 'a.*.b').map(([p, v]) => `${p}=${v}`)).toEqual(['a.0.b=1', 'a.1.b=2']);
   });
 
+  it("says fills in its variables, and keeps the words as written when one has no value", () => {
+    const expand = (s: string) =>
+      s.replace(/\$\{\{ *(\w+) *\}\}/g, (_, n: string) => {
+        if (n === 'env_file') return '/srv/bot/.env';
+        throw new Error(`no value for ${n}`);
+      });
+    expect(evaluate({ exit: 0, says: 'a readable ${{ env_file }}' }, result('', 1), expand)).toMatchObject({ ok: false, wanted: 'a readable /srv/bot/.env' });
+    expect(evaluate({ exit: 0, says: 'a readable ${{ nothing }}' }, result('', 1), expand)).toMatchObject({ wanted: 'a readable ${{ nothing }}' });
+  });
+
   it('any and all compose; says replaces the wording', () => {
     expect(evaluate({ any: [{ contains: 'PONG' }, { contains: 'pong' }] }, result('pong')).ok).toBe(true);
     expect(evaluate({ all: [{ exit: 0 }, { contains: 'x' }] }, result('y'))).toMatchObject({ ok: false, got: 'y' });

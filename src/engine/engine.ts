@@ -470,10 +470,21 @@ export function blockedBy(check: Check, outcomes: Map<string, CheckOutcome>): st
   for (const n of check.needs ?? []) {
     const o = outcomes.get(n);
     if (!o) return `needs "${n}", which has not run`;
-    if (o.verdict !== 'healthy' && o.verdict !== 'warning') return `needs "${o.title}" (${n}), which is ${o.verdict}`;
+    if (o.verdict !== 'healthy' && o.verdict !== 'warning') return `needs "${o.title}" (${n}), which ${NEEDED_VERDICT[o.verdict]}`;
   }
   return undefined;
 }
+
+/** What became of a needed check, after "which": "found a problem", "could not run". */
+const NEEDED_VERDICT: Record<Exclude<Verdict, 'healthy' | 'warning'>, string> = {
+  problem: 'found a problem',
+  error: 'could not run',
+  skipped: 'was skipped',
+  blocked: 'is blocked itself',
+  refused: 'was refused',
+  interrupted: 'was interrupted',
+  'not-applicable': 'does not apply here',
+};
 
 function causeStatus(outcomes: CheckOutcome[]): CauseStatus {
   const relevant = outcomes.filter((o) => o.verdict !== 'not-applicable');

@@ -89,13 +89,22 @@ export function jsonAt(value: unknown, path: string): [string, unknown][] {
   return current;
 }
 
+/** A `says:` text with its variables filled in; one without a value leaves the text as written. */
+function sayable(says: string, expand: (s: string) => string): string {
+  try {
+    return expand(says);
+  } catch {
+    return says;
+  }
+}
+
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => string = (s) => s, escapeRe: (s: string) => string = (s) => s): Reason {
   const text = e.stream === 'stdout' ? r.stdout : e.stream === 'stderr' ? r.stderr : r.output;
-  const said = (reason: Reason): Reason => (e.says ? { ...reason, wanted: e.says } : reason);
+  const said = (reason: Reason): Reason => (e.says ? { ...reason, wanted: sayable(e.says, expand) } : reason);
   if (e.exit !== undefined) {
     const allowed = Array.isArray(e.exit) ? e.exit : [e.exit];
     const ok = r.exitCode !== null && allowed.includes(r.exitCode);

@@ -18,6 +18,15 @@ describe.concurrent('exchange-connection', () => {
     expectChecks(await s.checkAll(), { 'exchange-connection/rate-limit-status': 'problem', 'trades-not-executing/exchanges-connected': 'healthy' });
   });
 
+  scenario('no .env and the bot\'s API down: neither rate limiting nor maintenance is confirmed on a refused connection', { vars: { env_file: 'no-such.env' }, bot: false }, services, async (s) => {
+    const r = await s.run('exchange-connection');
+    expect(r.report.diagnosis.confirmed).toEqual([]);
+    const status = Object.fromEntries(r.report.diagnosis.causes.map((c) => [c.id, c.status]));
+    expect(status).toMatchObject({ 'api-key-invalid': 'unknown', 'rate-limiting': 'unknown', 'exchange-maintenance': 'unknown' });
+    expect(r.report.checks.find((c) => c.id === 'rate-limit-status')!.verdict).toBe('blocked');
+    expect(r.report.checks.find((c) => c.id === 'api-key-set')!.verdict).toBe('blocked');
+  });
+
   scenario('rate-limit errors in the bot\'s log', {
     log: ['2025-01-01 10:00:02,010 ERROR tradingbot.exchange: binance GET /api/v3/depth: HTTP 429 Too Many Requests'],
   }, services, async (s) => {

@@ -17,6 +17,13 @@ describe.concurrent('logging', () => {
     expectChecks(await s.checkAll(), { 'logging/log-config': 'problem' });
   });
 
+  scenario('no .env: the log level is not known, so that cause is not ruled out', { vars: { env_file: 'no-such.env' } }, services, async (s) => {
+    // Before, the grep's "|| echo defaults apply" fallback ruled the cause out on a file that was not there.
+    const r = await s.run('logging');
+    expectCauses(r, { ...ALL_FINE, 'log-level-too-verbose': 'unknown', 'logs-not-written': 'unknown' });
+    expect(r.report.checks.find((c) => c.id === 'log-config')!.verdict).toBe('blocked');
+  });
+
   scenario('a log file over the size threshold (101 MB, default 100 MB)', {}, services, async (s) => {
     const big = join(s.dir, 'logs', 'app.log.1');
     writeFileSync(big, '');

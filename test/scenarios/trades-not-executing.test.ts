@@ -88,6 +88,18 @@ describe.concurrent('trades-not-executing', () => {
     expect(checks).toMatchObject({ 'test-exchanges': 'problem', 'exchanges-connected': 'problem', 'exchange-errors-in-log': 'problem' });
   });
 
+  scenario('no .env and the bot\'s API down: no cause confirmed on missing evidence', { vars: { env_file: 'no-such.env' }, bot: false }, services, async (s) => {
+    // Before, a grep of a missing .env and a refused connection were each a "problem", confirming four causes at once.
+    const r = await s.run('trades-not-executing');
+    expect(r.report.diagnosis.confirmed).toEqual([]);
+    expectCauses(r, { ...ALL_FINE, 'trading-mode-disabled': 'unknown', 'risk-limits-exceeded': 'unknown', 'circuit-breaker-triggered': 'unknown', 'exchange-api-errors': 'unknown' });
+    const checks = Object.fromEntries(r.report.checks.map((c) => [c.id, c]));
+    for (const id of ['auto-trading', 'risk-settings']) expect(checks[id]!.note, id).toContain('needs "The bot\'s .env file is readable" (env-readable), which found a problem');
+    for (const id of ['circuit-breakers', 'exchanges-connected']) expect(checks[id]!.note, id).toContain('needs "The bot\'s API answers" (api-answers), which found a problem');
+    expect(checks['env-readable']!.verdict).toBe('problem');
+    expect(checks['api-answers']!.verdict).toBe('problem');
+  });
+
   scenario('a log irm cannot read is no evidence: the log checks could not run', { vars: { app_log: 'logs/no-such.log' } }, services, async (s) => {
     // Before this issue a missing log counted "0 errors": each log check was healthy, ruling causes out on nothing.
     const r = await s.run('trades-not-executing');
