@@ -34,7 +34,9 @@ const setOption = () => new Option('--set <name=value>', 'a variable\'s value (r
 /** The options of every command that runs commands: where variables come from, how long a followed one runs. */
 function commandOptions(cmd: Command): Command {
   return cmd
-    .option('--env-file <file>', 'variables as name=value lines')
+    // Not --env-file: Node 20 takes that flag for itself wherever it appears, reads the file into its own
+    // environment (NODE_OPTIONS included) and exits 9 when it is missing, before irm runs.
+    .option('--vars-file <file>', 'variables as name=value lines')
     .option('--window <duration>', 'how long a following command (logs -f) runs before it is stopped', '10s')
     .addOption(setOption());
 }
@@ -114,7 +116,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride()
-    .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([c, m]) => `  ${String(c).padEnd(4)}${m}`).join('\n')}\n\nVariables: --set name=value, then --env-file lines, then IRM_VAR_<NAME>, then irm.yaml's variables, then the runbook's default, then (on a terminal) a prompt.`);
+    .addHelpText('after', `\nExit codes:\n${EXIT_CODE_TABLE.map(([c, m]) => `  ${String(c).padEnd(4)}${m}`).join('\n')}\n\nVariables: --set name=value, then --vars-file lines, then IRM_VAR_<NAME>, then irm.yaml's variables, then the runbook's default, then (on a terminal) a prompt.`);
 
   /**
    * The function commander calls for a command: it builds the Context and the Output from the options, delivers the
@@ -572,6 +574,10 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
 export async function main(argv: string[], io: IO, builtinDir?: string): Promise<number> {
   const { program, result } = buildProgram(io, builtinDir);
   try {
+    // Node has read the file already (a missing one stopped it with exit 9): say so rather than "unknown option".
+    if (argv.some((a) => a === '--env-file' || a.startsWith('--env-file='))) {
+      throw new UsageError('--env-file is Node\'s own option on Node 20 (Node reads that file into its environment before irm starts)', 'give irm its variables with --vars-file FILE');
+    }
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (e) {

@@ -112,7 +112,7 @@ describe('irm --version and --help', () => {
     for (const code of ['1 ', '2 ', '3 ', '4 ', '130']) expect(r.stdout).toContain(`\n  ${code}`);
     // As the README says them.
     expect(r.stdout).toContain('\n  1   a problem was found (a cause confirmed, or a check failed or could not run)\n');
-    expect(r.stdout).toMatch(/Variables: --set name=value, then --env-file lines, then IRM_VAR_<NAME>, then irm\.yaml's variables, then the runbook's default, then \(on a terminal\) a prompt\./);
+    expect(r.stdout).toMatch(/Variables: --set name=value, then --vars-file lines, then IRM_VAR_<NAME>, then irm\.yaml's variables, then the runbook's default, then \(on a terminal\) a prompt\./);
   });
 
   it('a bad flag or command is a usage error (exit 2), not a stack trace', () => {

@@ -1,6 +1,6 @@
 // irm run, irm check and irm ref run end to end on lab runbooks whose checks are real shell commands.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, irm, oneCauseRunbook, tree } from './helpers.js';
@@ -232,7 +232,7 @@ describe('irm run', () => {
       expect(echo.output.excerpt).toBe(`${value}\n`);
       expect(existsSync(pwned)).toBe(false);
     }
-    // Also through the environment and an --env-file.
+    // Also through the environment and a --vars-file.
     const viaEnv = run(dir, ['run', 'lab', '--yes', '--json'], { IRM_VAR_WORD: `a;touch ${pwned}` });
     expect(viaEnv.json().checks.find((c: { id: string }) => c.id === 'word-echo').output.excerpt).toBe(`a;touch ${pwned}\n`);
     expect(existsSync(pwned)).toBe(false);
@@ -269,12 +269,26 @@ describe('irm run', () => {
     expect(r.stderr).toContain('--set flag_file=VALUE or IRM_VAR_FLAG_FILE=VALUE');
   });
 
-  it('--env-file supplies variables by name; an unknown name is an error', () => {
+  it('--vars-file supplies variables by name; an unknown name is an error', () => {
     const dir = lab({ 'vars.env': 'flag_file=other\n', other: 'ok\n', 'bad.env': 'flag_fil=x\n' });
-    expect(run(dir, ['run', 'lab', '--yes', '--json', '--env-file', 'vars.env']).json().diagnosis.confirmed).toEqual([]);
-    const bad = run(dir, ['run', 'lab', '--yes', '--env-file', 'bad.env']);
+    expect(run(dir, ['run', 'lab', '--yes', '--json', '--vars-file', 'vars.env']).json().diagnosis.confirmed).toEqual([]);
+    const bad = run(dir, ['run', 'lab', '--yes', '--vars-file', 'bad.env']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('did you mean "flag_file"?');
+    // A value from the file is named by the file when it is wrong.
+    writeFileSync(join(dir, 'port.env'), 'api_port=notaport\n');
+    const port = run(dir, ['run', 'lab', '--yes', '--vars-file', 'port.env']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('invalid value for variable "api_port" (from --vars-file port.env)');
+    expect(run(dir, ['run', 'lab', '--yes', '--vars-file', 'missing.env']).stderr).toContain('cannot read --vars-file missing.env: no such file or folder');
+  });
+
+  it("--env-file, which Node 20 takes for itself, is a usage error that names --vars-file (Node's own exit 9 when the file is missing)", () => {
+    const dir = lab({ 'vars.env': 'flag_file=other\n' });
+    const r = run(dir, ['run', 'lab', '--yes', '--env-file', 'vars.env']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--env-file is Node's own option on Node 20");
+    expect(r.stderr).toContain('--vars-file FILE');
   });
 
   it('a command that never ends is stopped at its timeout, its process group killed, and the run goes on', async () => {

@@ -1,5 +1,6 @@
 // irm run ID and irm ref run NAME: walk a runbook (or run one quick-reference command) with the engine.
 import { readFileSync } from 'node:fs';
+import { readError } from '../load/read.js';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { diagnose, Interrupts, runCommand, scriptedOperator, type CheckOutcome, type Diagnosis, type EngineContext, type EngineEvent, type Mode, type Operator } from '../engine/engine.js';
@@ -19,7 +20,7 @@ export interface RunOptions {
   fix?: boolean;
   waitHealthy?: string;
   window?: string;
-  envFile?: string;
+  varsFile?: string;
 }
 
 export function parseMode(opts: RunOptions): Mode {
@@ -37,14 +38,14 @@ export function parseMode(opts: RunOptions): Mode {
   return mode;
 }
 
-/** Variables from --env-file: lines of name=value (irm's names, or IRM_VAR_<NAME>), as the environment would give them. */
+/** Variables from --vars-file: lines of name=value (irm's names, or IRM_VAR_<NAME>), as the environment would give them. */
 export function envFromFile(file: string | undefined, cwd: string, known: Iterable<string>): Record<string, string> {
   if (!file) return {};
   let text: string;
   try {
     text = readFileSync(resolve(cwd, file), 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read --env-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot read --vars-file ${file}: ${readError(e)}`);
   }
   const names = [...known];
   const out: Record<string, string> = {};
@@ -65,17 +66,19 @@ export interface Session {
 }
 
 /**
- * The engine's context for one runbook: variables (flags, env-file, environment, irm.yaml, defaults), runner, redaction.
+ * The engine's context for one runbook: variables (flags, --vars-file, environment, irm.yaml, defaults), runner, redaction.
  * `scope`: for a command over several runbooks (irm check), every variable any of them declares; a --set or
- * --env-file name this runbook does not declare but another does is left to that one, not an error here.
+ * --vars-file name this runbook does not declare but another does is left to that one, not an error here.
  */
 export function session(ctx: Context, runbook: Runbook | undefined, opts: RunOptions, operator: Operator, emit: (e: EngineEvent) => void, interrupts: Interrupts, scope?: ReadonlySet<string>): Session {
   const catalog = ctx.catalog();
   const known = [...Object.keys(catalog.manual.variables), ...Object.keys(runbook?.variables ?? {})];
-  const env = { ...ctx.io.env, ...envFromFile(opts.envFile, ctx.io.cwd, scope ?? known) };
+  const fromFile = envFromFile(opts.varsFile, ctx.io.cwd, scope ?? known);
+  const env = { ...ctx.io.env, ...fromFile };
   const sets = parseSets(ctx.options.set);
   if (scope) for (const name of Object.keys(sets)) if (!known.includes(name) && scope.has(name)) delete sets[name];
-  const vars = resolveVariables(catalog, runbook, { sets, env });
+  const where = Object.fromEntries(Object.keys(fromFile).map((k) => [k, `--vars-file ${opts.varsFile}`]));
+  const vars = resolveVariables(catalog, runbook, { sets, env, where });
   const engine: EngineContext = {
     runner: new LocalRunner(),
     operator,

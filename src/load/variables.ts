@@ -1,4 +1,4 @@
-// One precedence for every variable: --set flags, then IRM_VAR_<NAME> in the environment (--env-file lines first), then irm.yaml, then the default.
+// One precedence for every variable: --set flags, then IRM_VAR_<NAME> in the environment (--vars-file lines first), then irm.yaml, then the default.
 import type { Runbook, Variable } from '../model/schema.js';
 import { findPlaceholders, expandText } from '../model/placeholders.js';
 import { isSecretName, maskSecrets } from '../model/redact.js';
@@ -41,6 +41,8 @@ export function parseSets(sets: string[] | undefined): Record<string, string> {
 export interface ResolveOptions {
   sets?: Record<string, string>;
   env: NodeJS.ProcessEnv;
+  /** Where an IRM_VAR_<NAME> of `env` came from when not the environment ("--vars-file vars.env"). */
+  where?: Record<string, string>;
 }
 
 /** The variables a runbook (or, without one, the manual) can use, each with its value and where it came from. */
@@ -65,7 +67,7 @@ export function resolveVariables(catalog: Catalog, runbook: Runbook | undefined,
     const base = { name, secret, declaration: v, declaredBy: by };
     const env = opts.env[envName(name)];
     if (sets[name] !== undefined) raw.set(name, { ...base, value: sets[name], source: 'flag', where: `--set ${name}` });
-    else if (env !== undefined && env !== '') raw.set(name, { ...base, value: env, source: 'env', where: envName(name) });
+    else if (env !== undefined && env !== '') raw.set(name, { ...base, value: env, source: 'env', where: opts.where?.[envName(name)] ?? envName(name) });
     else if (cfgVars[name] !== undefined) {
       // The line is looked up only when shown: in a cached irm.yaml that means reading the file again with the YAML
       // parser, which a dry run or a check that shows no variable's origin need not pay.
