@@ -475,6 +475,33 @@ causes:
   }, 90_000);
 });
 
+describe('output that would take over the terminal', () => {
+  it('is shown with its control characters visible (ESC as ^[), a very long line cut and kept whole in the output file', () => {
+    const dir = tree({
+      'lab/esc.yaml': oneCauseRunbook('esc', 'Escapes', [
+        '      - id: esc',
+        '        title: Prints escapes',
+        `        run: printf 'before\\033[2J\\033]0;retitled\\007after\\r\\n'; head -c 5000 /dev/zero | tr '\\0' y; echo; exit 1`,
+      ]),
+    });
+    const state = join(dir, 'state');
+    const r = irm(['run', 'esc', '--runbooks', 'lab', '--yes'], { cwd: dir, env: { XDG_STATE_HOME: state } });
+    expect(r.code).toBe(1);
+    // No colour without a terminal: any ESC or BEL on stdout would be the command's.
+    expect(r.stdout).not.toMatch(/[\u001b\u0007\r]/);
+    expect(r.stdout).toContain('│ before^[[2J^[]0;retitled^Gafter');
+    expect(r.stdout).toContain('got: exit status 1: before^[[2J^[]0;retitled^Gafter');
+    expect(r.stdout).toMatch(/│ y{2000} … \(3000 more characters\)/);
+    const kept = /the whole output is in (\S+)\)/.exec(r.stdout);
+    expect(kept, r.stdout.slice(0, 3000)).not.toBeNull();
+    expect(r.stdout).toContain('(1 long line cut; the whole output is in ');
+    expect(readFileSync(kept![1]!, 'utf8')).toContain('y'.repeat(5000));
+    // The report keeps what the command printed, escaped as JSON escapes it.
+    const json = irm(['run', 'esc', '--runbooks', 'lab', '--yes', '--json'], { cwd: dir, env: { XDG_STATE_HOME: state } }).json();
+    expect(json.checks[0].output.excerpt).toContain('before\u001b[2J');
+  });
+});
+
 describe('a reader that does not read', () => {
   it('does not hold irm up: a followed command still ends after its window while stdout is a full pipe', () => {
     const dir = tree({

@@ -5,7 +5,7 @@ import { asNodeStream, type OutStream } from '../util/std-stream.js';
 import ora, { type Ora } from 'ora';
 import type { CauseResult, CheckOutcome, Diagnosis, EngineEvent } from '../engine/engine.js';
 import { fold } from '../engine/output.js';
-import type { UI } from './ui.js';
+import { clipLine, printable, type UI } from './ui.js';
 
 export interface RunViewOptions {
   ui: UI;
@@ -45,6 +45,7 @@ export function verdictLabel(ui: UI, o: CheckOutcome): string {
   }
 }
 
+/** What a verdict rests on, a line each; what came from the command's output made printable. */
 export function outcomeDetail(o: CheckOutcome): string[] {
   const lines: string[] = [];
   if (o.verdict === 'problem') for (const r of o.reasons.filter((x) => !x.ok)) lines.push(`expected ${r.wanted}, got: ${r.got}`);
@@ -54,8 +55,11 @@ export function outcomeDetail(o: CheckOutcome): string[] {
     if (o.error.hint) lines.push(`hint: ${o.error.hint}`);
   }
   if (o.note && o.verdict !== 'error') lines.push(o.note);
-  return lines;
+  return lines.map(printable);
 }
+
+/** The longest output line shown on screen; the whole line is in the output file. */
+const MAX_SHOWN_LINE = 2000;
 
 const STATUS_ORDER: Record<CauseResult['status'], number> = { confirmed: 0, unknown: 1, 'ruled-out': 2, skipped: 3 };
 
@@ -127,7 +131,7 @@ export class RunView {
         if (this.streaming) {
           this.streamed = true;
           let text = '';
-          for (const ch of e.chunk) {
+          for (const ch of printable(e.chunk)) {
             if (this.atLineStart && ch !== '\n') text += '    │ ';
             text += ch;
             this.atLineStart = ch === '\n';
@@ -178,11 +182,14 @@ export class RunView {
       this.write(`  ${ui.risk(o.risk)} ${o.title}`);
     }
     if (o.fullOutput !== undefined && !this.streamed && o.fullOutput.trim()) {
-      const { shown, hidden } = fold(o.fullOutput, this.o.foldLines ?? 20);
-      this.write(c.dim(shown.replace(/^/gm, '    │ ')));
-      if (hidden && this.o.outputDir) {
+      const { shown, hidden } = fold(printable(o.fullOutput), this.o.foldLines ?? 20);
+      const lines = shown.split('\n');
+      const clipped = lines.filter((l) => l.length > MAX_SHOWN_LINE).length;
+      this.write(c.dim(lines.map((l) => `    │ ${clipLine(l, MAX_SHOWN_LINE)}`).join('\n')));
+      if ((hidden || clipped) && this.o.outputDir) {
         const file = this.keep(o);
-        if (file) this.write(c.dim(`    (${hidden} lines folded; the whole output is in ${file})`));
+        const what = [hidden ? `${hidden} lines folded` : '', clipped ? `${clipped} long line${clipped === 1 ? '' : 's'} cut` : ''].filter(Boolean).join(', ');
+        if (file) this.write(c.dim(`    (${what}; the whole output is in ${file})`));
       }
     }
     const time = o.duration_ms !== undefined ? c.dim(` ${(o.duration_ms / 1000).toFixed(1)}s`) : '';
@@ -217,7 +224,7 @@ export class RunView {
     const label = (s: CauseResult['status']) =>
       s === 'confirmed' ? c.red.bold('confirmed') : s === 'ruled-out' ? c.green('ruled out') : s === 'skipped' ? c.dim('skipped') : c.yellow('unknown');
     const causes = [...d.causes].sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status]);
-    this.write(ui.table(['Cause', 'Status', 'Evidence'], causes.map((r) => [r.title, label(r.status), r.evidence.join('\n') || '-'])));
+    this.write(ui.table(['Cause', 'Status', 'Evidence'], causes.map((r) => [r.title, label(r.status), printable(r.evidence.join('\n')) || '-'])));
     for (const r of causes.filter((x) => x.status === 'confirmed')) {
       this.write('');
       this.write(c.bold(`Fix for ${r.title}:`));

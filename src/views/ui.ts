@@ -142,3 +142,23 @@ export function breakLongWords(text: string, width: number): string {
     )
     .join('\n');
 }
+
+/**
+ * Text from outside irm (a command's output, an error it printed) made safe to show on a terminal: control characters
+ * other than newline and tab are shown in caret notation (ESC as ^[), so a command cannot clear the screen, retitle
+ * the window or move the cursor over irm's verdicts. A CRLF line end is a line end.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\r\n/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    if (code < 0x20) return '^' + String.fromCharCode(code + 0x40);
+    if (code === 0x7f) return '^?';
+    return `\\x${code.toString(16)}`;
+  });
+}
+
+/** A line cut to `max` characters, saying how many more there were. */
+export function clipLine(line: string, max: number): string {
+  return line.length <= max ? line : `${line.slice(0, max)} … (${line.length - max} more characters)`;
+}
