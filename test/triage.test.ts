@@ -88,6 +88,22 @@ describe('irm triage without a terminal', () => {
     expect(inc.status).toBe('investigating');
   });
 
+  it("--set gives a runbook's own variable through every step; a name nothing declares is still an error", () => {
+    const { dir, env } = setup();
+    writeFileSync(join(dir, 'other-flag'), 'ok\n');
+    // flag_file is lab's, not the manual's: step 2's quick health checks (the manual's commands) used to refuse it.
+    const r = irm(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--yes', '--json', '--set', 'flag_file=other-flag'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const inc = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    expect(inc.events.find((e: { type: string; check?: string }) => e.type === 'command' && e.check === 'flag-ok')).toMatchObject({ command: 'cat other-flag 2>&1', verdict: 'healthy' });
+    const typo = irm(['triage', '--severity', 'P1', '--symptom', 'The flag is wrong', '--yes', '--set', 'flag_fil=x'], { cwd: dir, env });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown variable "flag_fil" in --set');
+    expect(typo.stderr).toContain('did you mean "flag_file"?');
+    // Refused before anything was recorded: the one incident is the first run's.
+    expect(irm(['incident', 'list', '--json'], { cwd: dir, env }).json()).toHaveLength(1);
+  });
+
   it('needs a severity and a description, or says how to give them', () => {
     const { dir, env } = setup();
     const r = irm(['triage'], { cwd: dir, env });
