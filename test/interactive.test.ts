@@ -114,7 +114,8 @@ describe('irm run on a terminal', () => {
       await pty.expect('Run it?');
       await pty.type('c\r'); // skip the rest of "the word" cause
       await pty.expect('Run this change?');
-      await pty.type('n\r');
+      await pty.type('\r'); // Enter alone skips a change
+      await pty.expect('skipped');
       await pty.expect('Type flag.bak to run it');
       await pty.type('flag.bak\r');
       await pty.expect('✔ done');

@@ -68,7 +68,8 @@ export class InteractiveOperator implements Operator, TriageAsk {
       { key: 'q', name: 'Quit (the diagnosis so far is kept)', value: 'quit' },
     ];
     const message = req.risk === 'change' ? `Run this ${c.yellow.bold('change')}?` : 'Run it?';
-    return this.ask(() => expand({ message, default: 'y', choices }, this.context));
+    // Enter alone runs a read command; a change takes a y: a tired Enter must not restart anything.
+    return this.ask(() => expand({ message, default: req.risk === 'change' ? 'n' : 'y', choices }, this.context));
   }
 
   select<T>(message: string, choices: Choice<T>[], fallback?: T): Promise<T> {
