@@ -581,8 +581,24 @@ export async function main(argv: string[], io: IO, builtinDir?: string): Promise
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (e) {
-    return reportError(e, io);
+    const code = reportError(e, io);
+    // A script that asked for JSON gets a JSON document on stdout even when the command failed: the error, the exit
+    // code, and for broken runbooks every located diagnostic (stderr says the same in words).
+    if (code !== EXIT.ok && argv.includes('--json') && !argv.includes('--')) io.stdout.write(JSON.stringify(errorDocument(e, code), null, 2) + '\n');
+    return code;
   }
+}
+
+function errorDocument(e: unknown, code: number) {
+  const message = e instanceof CommanderError ? e.message.replace(/^error: /, '') : e instanceof Error ? e.message : String(e);
+  return {
+    error: {
+      message,
+      exit_code: code,
+      ...(e instanceof IrmError && e.details.length ? { details: e.details } : {}),
+      ...(e instanceof RunbookError ? { diagnostics: sortDiagnostics(e.diagnostics) } : {}),
+    },
+  };
 }
 
 function reportError(e: unknown, io: IO): number {

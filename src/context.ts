@@ -1,6 +1,6 @@
 // What every command gets: its options, its streams, and the catalog loaded once (broken runbooks warned about once).
 import type { OutStream } from './util/std-stream.js';
-import { loadCatalog, type Catalog, type RunbookEntry } from './load/catalog.js';
+import { displayPath, loadCatalog, type Catalog, type RunbookEntry } from './load/catalog.js';
 import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
 import { resolveVariables, parseSets, type ResolvedVariable } from './load/variables.js';
 import { NotFoundError, RunbookError } from './errors.js';
@@ -53,7 +53,8 @@ export class Context {
     const errors = catalog.diagnostics.filter((d) => d.severity === 'error');
     const strict = this.options.strict ?? catalog.config.config.strict ?? false;
     if (errors.length && strict) {
-      throw new RunbookError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the runbooks (--strict)`, catalog.diagnostics);
+      const why = this.options.strict ? '--strict' : `strict: true in ${catalog.config.file ? displayPath(catalog.config.file, this.io.cwd) : 'irm.yaml'}`;
+      throw new RunbookError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the runbooks (${why})`, catalog.diagnostics);
     }
     if (catalog.diagnostics.length) {
       const files = new Set(errors.map((d) => d.file));
@@ -76,6 +77,8 @@ export class Context {
     const catalog = this.catalog();
     const entry = catalog.runbooks.find((r) => r.runbook.id === id);
     if (entry) return entry;
+    const broken = catalog.broken.find((b) => b.id === id);
+    if (broken) throw new NotFoundError(`runbook "${id}" did not load: ${broken.file} has errors`, `irm validate ${broken.file} shows them`);
     const ids = catalog.runbooks.map((r) => r.runbook.id);
     const c = closest(id, ids);
     throw new NotFoundError(`no runbook "${id}"`, c ? `did you mean "${c}"? (irm list shows them all)` : `runbooks: ${ids.join(', ')}`);

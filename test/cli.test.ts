@@ -368,8 +368,36 @@ describe('team runbooks', () => {
     expect(r.stderr).toContain('team/broken.yaml:5:11: error: severity: expected one of "P0", "P1", "P2", "P3", got "P9"');
     const s = irm(['list', '--json', '--strict', '--runbooks', 'team'], { cwd: dir });
     expect(s.code).toBe(3);
-    expect(s.stdout).toBe('');
     expect(s.stderr).toContain('team/broken.yaml:7:9: error: causes: needs at least 1 item');
+    // With --json, stdout is still one JSON document: the error, its exit code and every located diagnostic.
+    expect(s.json().error).toMatchObject({ message: '2 errors in the runbooks (--strict)', exit_code: 3 });
+    expect(s.json().error.diagnostics).toContainEqual(expect.objectContaining({ file: 'team/broken.yaml', line: 7, col: 9 }));
+  });
+
+  it('--json on a failed command still prints one JSON document: the error and its exit code', () => {
+    const missing = irm(['show', 'nope', '--json']);
+    expect(missing.code).toBe(2);
+    expect(missing.json()).toEqual({ error: { message: 'no runbook "nope"', exit_code: 2, details: [expect.stringContaining('runbooks: app-wont-start')] } });
+    const flag = irm(['list', '--json', '--bogus']);
+    expect(flag.code).toBe(2);
+    expect(flag.json().error).toMatchObject({ message: "unknown option '--bogus'", exit_code: 2 });
+    expect(irm(['show', 'nope']).stdout).toBe('');
+  });
+
+  it('a runbook asked for by id whose file did not load says so, and how to see why', () => {
+    const dir = tree({ 'team/broken.yaml': BROKEN });
+    const r = irm(['show', 'broken-one', '--runbooks', 'team'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('runbook "broken-one" did not load: team/broken.yaml has errors');
+    expect(r.stderr).toContain('irm validate team/broken.yaml shows them');
+    expect(irm(['--strict', 'show', 'broken-one', '--runbooks', 'team'], { cwd: dir }).code).toBe(3);
+  });
+
+  it('did-you-mean suggests a near name, a whole part of one, or nothing', () => {
+    expect(irm(['show', 'hihg-cpu']).stderr).toContain('did you mean "high-cpu"?');
+    expect(irm(['show', 'cpu']).stderr).toContain('did you mean "high-cpu"?');
+    expect(irm(['show', '']).stderr).not.toContain('did you mean');
+    expect(irm(['ref', 'bogus']).stderr).not.toContain('did you mean');
   });
 
   it('a missing folder is a clear usage error', () => {

@@ -55,6 +55,8 @@ export interface Catalog {
   config: LoadedConfig;
   /** Every problem found while loading: broken files are left out, the rest loads. */
   diagnostics: Diagnostic[];
+  /** The runbook files left out for their errors, with the id each has (or its file name, when it has none). */
+  broken: { id: string; file: string }[];
   /** The folders searched, in order, with where each came from, and why one could not be. */
   dirs: (RunbookDir & { problem?: Diagnostic })[];
 }
@@ -381,7 +383,7 @@ function readBytes(file: string): Buffer | undefined {
   }
 }
 
-type RunbookLoad = Pick<FileResult, 'kind' | 'runbook' | 'manual' | 'diagnostics'>;
+type RunbookLoad = Pick<FileResult, 'kind' | 'id' | 'runbook' | 'manual' | 'diagnostics'>;
 type ConfigLoad = { config?: ConfigT; diagnostics: Diagnostic[] };
 
 const caches = new Map<string, FileCache>();
@@ -425,6 +427,7 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
   if (!bytes) return parse.loadFile(file, shared, display);
   const r = parse.loadFile(file, shared, display, bytes);
   const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
+  if (r.id !== undefined) value.id = r.id;
   if (r.runbook) value.runbook = r.runbook;
   if (r.manual) value.manual = r.manual;
   cache.set(file, 'runbook', st, bytes, value);
@@ -497,6 +500,7 @@ export function misplacedManual(source: SourceFile): Diagnostic {
 export function loadCatalog(opts: LoadOptions): Catalog {
   const builtinDir = opts.builtinDir ?? BUILTIN_DIR;
   const diagnostics: Diagnostic[] = [];
+  const broken: Catalog['broken'] = [];
   const show = (f: string) => (f.startsWith(builtinDir) ? join('runbooks', relative(builtinDir, f)) : displayPath(f, opts.cwd));
 
   const manualPath = join(builtinDir, 'manual.yaml');
@@ -539,7 +543,11 @@ export function loadCatalog(opts: LoadOptions): Catalog {
       }
       diagnostics.push(...r.diagnostics);
       const id = r.id ?? r.runbook?.id;
-      if (id === undefined || r.diagnostics.some((d) => d.severity === 'error')) continue;
+      if (r.diagnostics.some((d) => d.severity === 'error')) {
+        broken.push({ id: id ?? basename(file).replace(/\.ya?ml$/, ''), file: show(file) });
+        continue;
+      }
+      if (id === undefined) continue;
       const dup = seenHere.get(id);
       if (dup) {
         diagnostics.push(r.source.at(['id'], `duplicate runbook id "${id}": also defined in ${dup.source.path}`, 'runbook ids are unique; rename one of them'));
@@ -562,6 +570,7 @@ export function loadCatalog(opts: LoadOptions): Catalog {
     config,
     diagnostics,
     dirs,
+    broken,
   };
 }
 

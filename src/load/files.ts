@@ -39,7 +39,11 @@ function loadFileUnsorted(file: string, shared: ManualT | undefined, display: st
     return { file, kind: 'unknown', source: src, diagnostics: [src.at(['kind'], `unknown kind "${String(kind)}"`, 'kind is "runbook" (the default) or "manual"')] };
   }
   const r = Runbook.safeParse(data);
-  if (!r.success) return { file, kind: 'runbook', source: src, diagnostics: schemaDiagnostics(Runbook, r.error.issues, data, src) };
+  if (!r.success) {
+    // The id it was meant to have, so that asking for that runbook can say it did not load.
+    const id = (data as { id?: unknown }).id;
+    return { file, kind: 'runbook', source: src, diagnostics: schemaDiagnostics(Runbook, r.error.issues, data, src), ...(typeof id === 'string' ? { id } : {}) };
+  }
   const diagnostics = lintRunbook(r.data, { src, sharedVariables: shared?.variables ?? {} });
   return { file, kind: 'runbook', runbook: r.data, source: src, diagnostics };
 }
