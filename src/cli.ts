@@ -11,6 +11,7 @@ import type { UI } from './views/ui.js';
 import type { EngineEvent, Operator } from './engine/engine.js';
 import type { RunOptions } from './commands/run.js';
 import { plainlyNotTTY, standardStream } from './util/std-stream.js';
+import { closest } from './util/suggest.js';
 
 const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -196,7 +197,8 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .argument('<text...>', 'what is happening, in words')
     .action(action(async (ctx, out, cmd, words: string[]) => {
       const { classify } = await import('./commands/reference.js');
-      const text = words.join(' ');
+      const text = words.join(' ').trim();
+      if (!text) throw new UsageError('severity classify needs words: what is happening', 'for example: irm severity classify "orders rejected on binance"');
       const r = classify(ctx, text);
       if (out.json) return out.data({ text, best: r[0]!.score > 0 ? r[0]!.level : null, ranking: r });
       out.print((await import('./views/reference.js')).renderClassification(await out.ui(), text, r));
@@ -574,6 +576,11 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
 export async function main(argv: string[], io: IO, builtinDir?: string): Promise<number> {
   const { program, result } = buildProgram(io, builtinDir);
   try {
+    // commander's help command shows the whole help, exit 0, for a command that does not exist.
+    if (argv[0] === 'help' && argv[1] && !argv[1].startsWith('-') && !program.commands.some((c) => c.name() === argv[1])) {
+      const c = closest(argv[1], program.commands.map((x) => x.name()));
+      throw new UsageError(`unknown command "${argv[1]}"`, c ? `did you mean "${c}"? (irm --help lists them all)` : 'irm --help lists the commands');
+    }
     // Node has read the file already (a missing one stopped it with exit 9): say so rather than "unknown option".
     if (argv.some((a) => a === '--env-file' || a.startsWith('--env-file='))) {
       throw new UsageError('--env-file is Node\'s own option on Node 20 (Node reads that file into its environment before irm starts)', 'give irm its variables with --vars-file FILE');

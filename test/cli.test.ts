@@ -393,6 +393,17 @@ describe('team runbooks', () => {
     expect(irm(['--strict', 'show', 'broken-one', '--runbooks', 'team'], { cwd: dir }).code).toBe(3);
   });
 
+  it('irm help for a command that does not exist, and severity classify without words, are usage errors', () => {
+    const help = irm(['help', 'contcts']);
+    expect(help.code).toBe(2);
+    expect(help.stderr).toContain('unknown command "contcts"');
+    expect(help.stderr).toContain('did you mean "contacts"?');
+    expect(irm(['help', 'contacts']).code).toBe(0);
+    const classify = irm(['severity', 'classify', ' ']);
+    expect(classify.code).toBe(2);
+    expect(classify.stderr).toContain('severity classify needs words');
+  });
+
   it('did-you-mean suggests a near name, a whole part of one, or nothing', () => {
     expect(irm(['show', 'hihg-cpu']).stderr).toContain('did you mean "high-cpu"?');
     expect(irm(['show', 'cpu']).stderr).toContain('did you mean "high-cpu"?');
