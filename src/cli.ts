@@ -140,8 +140,9 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         data: (value) => io.stdout.write(JSON.stringify(value, null, 2) + '\n'),
       };
       // Notifications an earlier command left in the outbox: a cheap check (one read of a hint file); the notifier is
-      // loaded only when something waits. irm notify does its own flushing; --no-notify skips it.
-      if ((opts as { notify?: boolean }).notify !== false && this.parent?.name() !== 'notify' && (await import('./notify/pending.js')).notificationsWaiting(io.env)) {
+      // loaded only when something waits. irm notify does its own flushing; --no-notify and --dry-run (which sends
+      // nothing) skip it.
+      if ((opts as { notify?: boolean }).notify !== false && !(opts as { dryRun?: boolean }).dryRun && this.parent?.name() !== 'notify' && (await import('./notify/pending.js')).notificationsWaiting(io.env)) {
         await (await import('./notify/index.js')).flushPending(ctx);
       }
       const code = await body(ctx, out, this, ...args);
@@ -358,11 +359,18 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       const ask = io.operator as unknown as import('./incident/triage.js').TriageAsk;
       try {
         let r;
+        const { incidentStore, useScratchState } = await import('./commands/incident.js');
+        // A dry run keeps no record: the walk runs on a throwaway copy (see useScratchState).
         if (resume) {
-          const { incidentStore } = await import('./commands/incident.js');
-          r = await continueTriage(ctx, incidentStore(ctx).resolve(id), opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
-        } else r = await triage(ctx, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+          const target = incidentStore(ctx).resolve(id);
+          if (opts.dryRun) useScratchState(ctx, target);
+          r = await continueTriage(ctx, target, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+        } else {
+          if (opts.dryRun) useScratchState(ctx);
+          r = await triage(ctx, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
+        }
         if (out.json) out.data(r);
+        else if (opts.dryRun) say(`\nDry run: incident ${r.incident} (${r.title}) was not recorded, and nobody was notified.`);
         else say(`\nIncident ${r.incident}: ${r.title} (${r.status}, step ${Math.min(r.step, 5)} of 5). irm status ${r.incident} shows its clock.`);
         return r.exit_code;
       } finally {

@@ -29,6 +29,11 @@ export class Context {
   private checked?: Catalog;
   /** Set by the CLI so that warnings can be coloured; plain by default. */
   paint?: Paint;
+  /**
+   * A throwaway state folder that stands in for the real one (irm triage --dry-run): the walk needs a record to fold
+   * and to notify from, but a dry run must leave none behind, nor an incident that becomes the default target.
+   */
+  scratchState?: string;
 
   constructor(readonly options: GlobalOptions, readonly io: IO, private readonly builtinDir?: string) {}
 

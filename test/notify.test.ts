@@ -616,6 +616,19 @@ describe('secrets, switches and the test command', () => {
     expect(t.stderr).toContain('Would notify pagerduty (created): {"event_action":"trigger"');
     expect(t.stderr).toContain('Would notify jira (created)');
     expect([slack.requests, pd.requests, jira.requests].map((x) => x.length)).toEqual([0, 0, 0]);
+    // A dry run keeps no record: no incident to list, none to become the default target of a later command.
+    expect(t.stdout).toContain('Dry run');
+    expect(existsSync(join(w.home, 'incidents')) ? readdirSync(join(w.home, 'incidents')) : []).toEqual([]);
+    expect((await w.run(['incident', 'list', '--all', '--json'])).json()).toEqual([]);
+    const u = await w.run(['update', 'rollback started']);
+    expect(u.code).toBe(2);
+    expect(pending(w.home)).toEqual([]);
+    // Also past step 1 (the acknowledgement would be an event, and a message).
+    const t2 = await w.run(['triage', '--dry-run', '--severity', 'P0', '--title', 'dry run drill', '--until', '2', '--yes']);
+    expect(t2.code, t2.stderr).toBe(0);
+    expect(t2.stderr).toContain('Would notify pagerduty (acknowledged)');
+    expect((await w.run(['incident', 'list', '--all', '--json'])).json()).toEqual([]);
+    expect([slack.requests, pd.requests, jira.requests].map((x) => x.length)).toEqual([0, 0, 0]);
     const d = await w.run(['notify', 'test', '--dry-run', '--json']);
     expect(d.json().map((x: any) => x.channel)).toEqual(['slack', 'pagerduty', 'jira', 'email']);
     expect(d.stdout).not.toContain(ROUTING_KEY);

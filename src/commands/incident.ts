@@ -1,6 +1,6 @@
 // irm incident, irm status, irm escalate, irm postmortem: the incident record and what the manual says about it.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { BoundedOutput } from '../engine/output.js';
@@ -38,10 +38,27 @@ export function nowOf(env: NodeJS.ProcessEnv): () => Date {
 }
 
 export function incidentStore(ctx: Context): IncidentStore {
+  if (ctx.scratchState) return new IncidentStore(join(ctx.scratchState, 'incidents'), nowOf(ctx.io.env), operatorName(ctx.io.env));
   const cfg = ctx.catalog().config;
   const fromConfig = cfg.config.state_dir && cfg.file ? resolve(cfg.file, '..', cfg.config.state_dir) : undefined;
   const dir = ctx.io.env.IRM_HOME ? stateDir(ctx.io.env) : fromConfig ?? stateDir(ctx.io.env);
   return new IncidentStore(join(dir, 'incidents'), nowOf(ctx.io.env), operatorName(ctx.io.env));
+}
+
+/**
+ * irm triage/resume --dry-run: from here on this command's record lives in a temporary folder, removed when irm exits,
+ * so that the dry run walks the same steps and prints what it would notify, and leaves no incident behind. A resumed
+ * incident's record is copied there first: the dry run reads it and never adds to it.
+ */
+export function useScratchState(ctx: Context, copyIncident?: string): void {
+  const real = incidentStore(ctx);
+  const dir = mkdtempSync(join(tmpdir(), 'irm-dry-run-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  ctx.scratchState = dir;
+  if (copyIncident) {
+    mkdirSync(join(dir, 'incidents'), { recursive: true, mode: 0o700 });
+    copyFileSync(join(real.dir, `${copyIncident}.jsonl`), join(dir, 'incidents', `${copyIncident}.jsonl`));
+  }
 }
 
 /** Warn once about unreadable lines of a record; the readable events are used. */
