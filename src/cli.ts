@@ -532,7 +532,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       out.print(`Status update recorded on ${r.incident}.`);
     }));
 
-  const notify = program.command('notify').description('telling the team: try a channel, deliver what waits in the outbox');
+  const notify = program.command('notify').description('telling the team: try a channel, deliver what waits in the outbox, list, retry or drop what did not go');
   notify
     .command('test')
     .description('send a clearly marked test message on each configured channel (or CHANNEL: slack, pagerduty, jira, email) and show what came back')
@@ -557,10 +557,49 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       else if (r.busy) out.print('Another irm is delivering the outbox now.');
       else {
         for (const d of r.delivered) out.print(`${d.channel}: sent ${d.kind} for ${d.incident}${d.jira_key ? ` (${d.jira_key})` : ''}`);
-        for (const f of r.failed) out.print(`${f.channel}: not sent ${f.kind} for ${f.incident}: ${f.error}`);
+        for (const f of r.failed) out.print(`${f.channel}: ${f.gave_up ? 'given up' : 'not sent'} ${f.kind} for ${f.incident}: ${f.error}`);
         out.print(r.pending ? `${r.pending} still waiting in the outbox.` : 'Nothing waits in the outbox.');
       }
-      return r.pending && !r.waiting ? EXIT.problem : EXIT.ok;
+      if (!r.waiting && !r.busy && r.given_up.length) {
+        out.print(`${r.given_up.length} given up, not retried (irm notify status lists them; irm notify retry ID queues one again, irm notify drop ID discards it):`);
+        for (const g of r.given_up) out.print(`  ${g.key}  ${g.channel} ${g.kind} for ${g.incident}: ${g.last_error ?? 'refused'}`);
+      }
+      return (r.pending || r.given_up.length) && !r.waiting ? EXIT.problem : EXIT.ok;
+    }));
+  notify
+    .command('status')
+    .description('what waits in the outbox (attempts, next try, last error) and what was given up; exit 1 when anything does')
+    .action(action(async (ctx, out) => {
+      const m = await import('./commands/notify.js');
+      const r = m.notifyStatus(ctx);
+      if (out.json) out.data(r);
+      else {
+        const line = (e: (typeof r.pending)[number]) =>
+          `  ${e.key}  ${e.channel} ${e.kind} for ${e.incident}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.next_at ? `, next from ${e.next_at}` : ''}${e.last_error ? `: ${e.last_error}` : ''}`;
+        out.print(r.pending.length ? [`Waiting (${r.pending.length}):`, ...r.pending.map(line)].join('\n') : 'Nothing waits in the outbox.');
+        if (r.failed.length) out.print([`Given up, not retried (${r.failed.length}; irm notify retry ID queues one again, irm notify drop ID discards it):`, ...r.failed.map(line)].join('\n'));
+      }
+      return r.pending.length || r.failed.length ? EXIT.problem : EXIT.ok;
+    }));
+  notify
+    .command('drop')
+    .description('discard a message that can never be delivered (waiting or given up): it is never sent; ID is its key from irm notify status, or a prefix naming one')
+    .argument('<id>', 'the message key (or a unique prefix)')
+    .action(action(async (ctx, out, cmd, id: string) => {
+      const m = await import('./commands/notify.js');
+      const r = m.notifyDrop(ctx, id);
+      if (out.json) return out.data(r);
+      out.print(`Dropped ${r.channel} ${r.kind} for ${r.incident} (${r.key}): it will not be sent.`);
+    }));
+  notify
+    .command('retry')
+    .description('queue a given-up message again once its cause is fixed (sent by the next command or irm notify flush)')
+    .argument('<id>', 'the message key (or a unique prefix)')
+    .action(action(async (ctx, out, cmd, id: string) => {
+      const m = await import('./commands/notify.js');
+      const r = m.notifyRetry(ctx, id);
+      if (out.json) return out.data(r);
+      out.print(`Queued ${r.channel} ${r.kind} for ${r.incident} (${r.key}) again: irm notify flush sends it.`);
     }));
 
   program

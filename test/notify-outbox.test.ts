@@ -142,6 +142,33 @@ describe('the outbox', () => {
     expect(got).toHaveLength(3);
   });
 
+  it('a 408 is tried again; a 400 is given up into failed/ and the lane goes on', async () => {
+    const answers = [408, 200, 400, 200];
+    const got: number[] = [];
+    const server = createServer((req, res) => {
+      const status = answers.shift() ?? 200;
+      got.push(status);
+      res.writeHead(status).end(status === 200 ? 'ok' : 'no');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const env = { SLACK_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook` };
+    const outbox = new Outbox(join(tmp(), 'outbox'));
+    const msgs = queued(outbox, 3);
+    const r = await flush(outbox, { settings, env, budgetMs: 3000, jiraKey: () => undefined, sleep: async () => {} });
+    expect(got).toEqual([408, 200, 400, 200]);
+    expect(r.results.map((x) => [x.key, x.ok, !!x.gave_up])).toEqual([
+      [msgs[0]!.key, true, false],
+      [msgs[1]!.key, false, true],
+      [msgs[2]!.key, true, false],
+    ]);
+    expect(outbox.list()).toEqual([]);
+    expect(outbox.listFailed().map((x) => x.message.key)).toEqual([msgs[1]!.key]);
+    // Not tried again by a later flush, forced or not.
+    expect((await flush(outbox, { settings, env, budgetMs: 3000, force: true, jiraKey: () => undefined })).results).toEqual([]);
+    expect(got).toHaveLength(4);
+  });
+
   it('a lock left by a killed irm is taken over', () => {
     const outbox = new Outbox(join(tmp(), 'outbox'));
     const release = outbox.lock(60_000)!;

@@ -548,6 +548,70 @@ describe('a channel that fails loses nothing and sends nothing twice', () => {
   });
 });
 
+describe('one message that cannot go out holds back nothing else', () => {
+  it('a Jira comment whose issue was never queued is given up with a report; a later incident gets its issue; drop clears it', async () => {
+    const w = workspace();
+    // Created with --no-notify: no Jira issue was ever queued for it.
+    const quiet = await w.run(['triage', '--severity', 'P2', '--title', 'Quiet one', '--until', '1', '--no-notify', '--json']);
+    const quietId = quiet.json().incident as string;
+    const u = await w.run(['update', quietId, 'rollback started']);
+    expect(u.code).toBe(0);
+    expect(u.stderr).toContain(`could not notify jira (update, ${quietId}): no Jira issue for ${quietId}: its creation was never queued`);
+    expect(u.stderr).toContain('given up, not retried');
+    // The comment was never sent: Jira saw no request at all.
+    expect(jira.requests).toEqual([]);
+    expect(pending(w.home)).toEqual([]);
+
+    // A new P1: every channel is told, Jira's issue included.
+    const t = await w.run(['triage', '--severity', 'P1', '--title', 'Bot down', '--until', '1', '--json']);
+    expect(t.stderr).toContain('irm: notified slack, pagerduty, jira (OPS-7), email');
+    expect(jira.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /rest/api/2/issue']);
+
+    // Listed as given up by status and flush (exit 1), not retried; drop discards it.
+    const st = await w.run(['notify', 'status', '--json']);
+    expect(st.code).toBe(1);
+    const failed = st.json().failed;
+    expect(failed).toEqual([expect.objectContaining({ channel: 'jira', kind: 'update', incident: quietId, last_error: expect.stringContaining('never queued') })]);
+    const f = await w.run(['notify', 'flush']);
+    expect(f.code).toBe(1);
+    expect(f.stdout).toContain('1 given up, not retried');
+    expect(f.stdout).toContain(failed[0].key);
+    expect(jira.requests).toHaveLength(1);
+    const d = await w.run(['notify', 'drop', failed[0].key.slice(0, 8)]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toContain('Dropped jira update');
+    expect((await w.run(['notify', 'flush'])).code).toBe(0);
+    expect((await w.run(['notify', 'status'])).stdout).toContain('Nothing waits in the outbox.');
+    expect((await w.run(['notify', 'drop', 'no-such-message'])).code).toBe(2);
+  });
+
+  it('Slack: a 400 is given up at once, a 429 for two minutes holds back only its own incident', async () => {
+    const w = workspace(`notify:\n  timeout: 2s\n  slack:\n    webhook_env: SLACK_WEBHOOK_URL\n`);
+    const a = (await w.run(['triage', '--severity', 'P3', '--title', 'First', '--until', '1', '--json'])).json().incident as string;
+    slack.reset();
+    slack.handler = (_req, res) => void res.writeHead(400).end('invalid_payload');
+    const bad = await w.run(['update', a, 'refused']);
+    expect(bad.stderr).toContain(`could not notify slack (update, ${a}): HTTP 400: invalid_payload; given up, not retried`);
+    // Once: a permanent refusal is not asked again.
+    expect(slack.requests).toHaveLength(1);
+
+    slack.reset();
+    slack.handler = (req, res) => {
+      if (req.body.text.includes('limited')) return void res.writeHead(429, { 'Retry-After': '120' }).end('slow down');
+      res.writeHead(200).end('ok');
+    };
+    const limited = await w.run(['update', a, 'limited']);
+    expect(limited.stderr).toContain('HTTP 429');
+    // Another incident's creation goes out at once; the same incident's later update waits behind its 429, and says so.
+    const b = await w.run(['triage', '--severity', 'P3', '--title', 'Second', '--until', '1', '--json']);
+    expect(b.stderr).toContain('irm: notified slack');
+    expect(slack.taken.map((r) => r.body.text)).toEqual([expect.stringContaining('*[P3] Second*')]);
+    const later = await w.run(['update', a, 'after the limit']);
+    expect(later.stderr).toMatch(new RegExp(`not sent to slack yet \\(update, ${a}\\): behind an earlier update message of ${a} to slack, which waits: its retry waits until`));
+    expect(slack.requests.filter((r) => r.body.text.includes('after the limit'))).toEqual([]);
+  });
+});
+
 describe('Jira resolution', () => {
   it('a transition that fails is retried alone: the resolution comment is posted once', async () => {
     const w = workspace(`notify:\n  timeout: 3s\n  jira:\n    url: ${jira.url()}\n    project: OPS\n    token_env: JIRA_TOKEN\n    resolve_transition: done\n`);

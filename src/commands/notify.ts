@@ -97,10 +97,36 @@ async function jiraWhoami(ctx: Context, j: NonNullable<ReturnType<typeof setting
   return { status: res.status, response: who };
 }
 
+export interface OutboxEntry {
+  key: string;
+  channel: Channel;
+  incident: string;
+  kind: string;
+  attempts: number;
+  created_at: string;
+  next_at?: string;
+  failed_at?: string;
+  last_error?: string;
+}
+
+const entry = (m: Message): OutboxEntry => ({
+  key: m.key,
+  channel: m.channel,
+  incident: m.incident,
+  kind: m.kind,
+  attempts: m.attempts,
+  created_at: m.created_at,
+  ...(m.next_at ? { next_at: m.next_at } : {}),
+  ...(m.failed_at ? { failed_at: m.failed_at } : {}),
+  ...(m.last_error ? { last_error: m.last_error } : {}),
+});
+
 export interface FlushReport {
   delivered: DeliveryResult[];
   failed: DeliveryResult[];
   pending: number;
+  /** Given up on (now or before): in the outbox's failed/ until dropped or retried. */
+  given_up: OutboxEntry[];
   /** Another irm was flushing this outbox. */
   busy: boolean;
   /** --dry-run: the messages waiting, with what they would send. */
@@ -112,13 +138,38 @@ export async function notifyFlush(ctx: Context, opts: { dryRun?: boolean } = {})
   const s = settings(ctx);
   if (opts.dryRun) {
     const mask = (t: string) => maskSecrets(t, allSecrets(s, ctx.io.env));
-    const waiting = outboxFor(ctx)
+    const outbox = outboxFor(ctx);
+    const waiting = outbox
       .list()
       .map(({ message: m }) => ({ key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, attempts: m.attempts, ...(m.last_error ? { last_error: m.last_error } : {}), body: JSON.parse(mask(JSON.stringify(m.body))) }));
-    return { delivered: [], failed: [], pending: waiting.length, busy: false, waiting };
+    return { delivered: [], failed: [], pending: waiting.length, given_up: outbox.listFailed().map((x) => entry(x.message)), busy: false, waiting };
   }
   // Three attempts per message, each within the timeout, and the waits between them: a bounded command.
   const r = await deliver(ctx, { force: true, maxAttempts: 3, budgetMs: s.timeoutMs * 4 + 5000 });
   tellStuck(ctx, r.results);
-  return { delivered: r.results.filter((x) => x.ok), failed: r.results.filter((x) => !x.ok), pending: r.pending, busy: r.locked };
+  return { delivered: r.results.filter((x) => x.ok), failed: r.results.filter((x) => !x.ok), pending: r.pending, given_up: r.outbox.listFailed().map((x) => entry(x.message)), busy: r.locked };
+}
+
+/** irm notify status: what waits in the outbox (and why), and what was given up. */
+export function notifyStatus(ctx: Context): { pending: OutboxEntry[]; failed: OutboxEntry[]; sent: number } {
+  const outbox = outboxFor(ctx);
+  return { pending: outbox.list().map((x) => entry(x.message)), failed: outbox.listFailed().map((x) => entry(x.message)), sent: outbox.sentCount() };
+}
+
+/** irm notify drop ID: discard a message that can never be delivered (pending or failed); it is never sent. */
+export function notifyDrop(ctx: Context, id: string): OutboxEntry {
+  try {
+    return entry(outboxFor(ctx).drop(id));
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'irm notify status lists the messages and their ids');
+  }
+}
+
+/** irm notify retry ID: queue a given-up message again, once its cause is fixed. */
+export function notifyRetry(ctx: Context, id: string): OutboxEntry {
+  try {
+    return entry(outboxFor(ctx).retry(id));
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'irm notify status lists the messages and their ids');
+  }
 }

@@ -20,6 +20,8 @@ export interface DeliveryResult {
   retry_at?: string;
   /** True the first time a message is reported stuck: the operator is told once. */
   newly_stuck?: boolean;
+  /** Given up: refused for good, moved to failed/ and not retried (irm notify retry queues it again). */
+  gave_up?: boolean;
   /** Jira: the response text, for irm notify test. */
   response?: string;
 }
@@ -108,7 +110,9 @@ async function send(req: Http, timeoutMs: number): Promise<{ status: number; tex
   }
   const text = await res.text().catch(() => '');
   if (res.status === 429 || res.status >= 500) throw new DeliveryError(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, retryAfterMs(res.headers.get('retry-after')), res.status);
-  // Any other 4xx will not get better by itself (a bad key, a bad field): it waits for the operator's flush, not a loop.
+  // Any other 4xx will not get better by itself (a bad key, a bad field): it is given up, not retried. A 408 is the
+  // receiver's timeout, worth another try.
+  if (res.status === 408) throw new DeliveryError(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, undefined, res.status);
   if (res.status >= 400) throw new DeliveryError(`HTTP ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`, undefined, res.status, true);
   let json: unknown;
   try {
@@ -173,7 +177,8 @@ async function jira(m: Message, s: Settings, secrets: Record<string, string>, ji
     if (!key) throw new DeliveryError(`Jira created no issue key: ${r.text.slice(0, 200)}`, undefined, r.status, true);
     return { status: r.status, jira_key: key, response: key };
   }
-  if (!jiraKey) throw new DeliveryError('the Jira issue is not created yet (its creation waits in the outbox)');
+  // flush() gives a comment up before this when its issue cannot come; here only as a guard.
+  if (!jiraKey) throw new DeliveryError(`no Jira issue for ${m.incident}`, undefined, undefined, true);
   const issue = `${base}/rest/api/2/issue/${encodeURIComponent(jiraKey)}`;
   if (op.op === 'comment') {
     const r = await send({ method: 'POST', url: `${issue}/comment`, headers, body: { body: op.body } }, timeoutMs);
@@ -251,26 +256,58 @@ export interface FlushOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** A pending message this flush did not try, and why: the queuing command tells the operator. */
+export interface Held {
+  key: string;
+  channel: Channel;
+  incident: string;
+  kind: string;
+  reason: string;
+}
+
 /**
- * Deliver what waits, in the order it was queued. Within a channel, order matters (a PagerDuty resolve before its
- * trigger, a Jira comment before the issue exists), so a message that fails holds the later ones of its channel back.
- * The channels go side by side, under one deadline: a Slack that hangs does not hold the page back, and the whole
- * flush takes at most the budget.
+ * Deliver what waits. Order matters only within one incident's messages to one channel (a PagerDuty resolve after its
+ * trigger, a Jira comment after its issue's creation), so each incident and channel is a lane of its own: a message
+ * that fails holds back the later ones of its lane, never another incident's or another channel's. A message refused
+ * for good (a 4xx other than 408 and 429, a Jira comment whose issue can never be made) is given up: it moves to
+ * failed/ and its lane goes on. The lanes go side by side, under one deadline: the whole flush takes at most the budget.
  */
-export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results: DeliveryResult[]; pending: number; locked: boolean }> {
+export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results: DeliveryResult[]; pending: number; locked: boolean; held: Held[] }> {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + o.budgetMs;
   const release = outbox.lock(Math.max(60_000, o.budgetMs * 4));
-  if (!release) return { results: [], pending: outbox.list().length, locked: true };
+  if (!release) return { results: [], pending: outbox.list().length, locked: true, held: [] };
   const secrets = allSecrets(o.settings, o.env);
   const mask = (t: string) => maskSecrets(t, secrets);
   const results: DeliveryResult[] = [];
+  const held: Held[] = [];
   const jiraKeys = new Map<string, string>();
   const maxAttempts = o.maxAttempts ?? 3;
+  const hold = (m: Message, reason: string) => held.push({ key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, reason });
+
+  /** Give a message up: failed/, reported once. */
+  const giveUp = (file: string, m: Message, error: string, status?: number | string): DeliveryResult => {
+    m.last_error = mask(error);
+    m.failed_at = new Date(now()).toISOString();
+    delete m.next_at;
+    m.warned = true;
+    outbox.markFailed(file, m);
+    return { key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, ok: false, gave_up: true, newly_stuck: true, error: m.last_error, attempts: m.attempts, ...(status !== undefined ? { status } : {}) };
+  };
+
+  /** The Jira issue of an incident: made in this flush, on the record, or by a delivered creation. */
+  const jiraKeyOf = (incident: string) => jiraKeys.get(incident) ?? o.jiraKey(incident) ?? outbox.sentJiraKey(incident);
 
   /** One message, with its retries; undefined when there was no time left to try. */
   const one = async (file: string, m: Message): Promise<DeliveryResult | undefined> => {
+    // Only Jira messages need the issue's key, which the record holds: the others do not read it.
+    const jiraKey = m.channel === 'jira' ? jiraKeyOf(m.incident) : undefined;
+    if (m.channel === 'jira' && !jiraKey && (m.body as JiraOp).op !== 'create') {
+      // Its lane has no creation before it (that would have gone first, or held this back): the issue never comes.
+      const failedCreate = outbox.failedJiraCreate(m.incident);
+      return giveUp(file, m, failedCreate ? `the Jira issue for ${m.incident} could not be created (${failedCreate.last_error ?? 'given up'})` : `no Jira issue for ${m.incident}: its creation was never queued (the incident was created with --no-notify, a dry run, or before Jira was configured)`);
+    }
     let result: DeliveryResult | undefined;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const left = deadline - now();
@@ -278,8 +315,6 @@ export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results:
       const transport = o.transport ?? httpTransport(o.settings, o.env, Math.min(o.settings.timeoutMs, left));
       m.attempts += 1;
       try {
-        // Only Jira messages need the issue's key, which the record holds: the others do not read it.
-        const jiraKey = m.channel === 'jira' ? (jiraKeys.get(m.incident) ?? o.jiraKey(m.incident)) : undefined;
         const r = await transport.deliver(m, jiraKey ? { jiraKey } : {});
         delete m.next_at;
         delete m.last_error;
@@ -291,12 +326,13 @@ export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results:
         return { key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, ok: true, status: r.status, attempts: m.attempts, ...(r.jira_key ? { jira_key: r.jira_key } : {}), ...(r.response ? { response: mask(r.response).slice(0, 300) } : {}) };
       } catch (e) {
         const err = e instanceof DeliveryError ? e : new DeliveryError((e as Error).message);
+        if (err.permanent) return giveUp(file, m, err.message, err.status);
         const wait = err.retryAfterMs ?? backoffMs(m.attempts);
         m.last_error = mask(err.message);
         m.next_at = new Date(now() + wait).toISOString();
         result = { key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, ok: false, error: m.last_error, attempts: m.attempts, retry_at: m.next_at, ...(err.status !== undefined ? { status: err.status } : {}) };
-        // Wait and try again only when the wait fits in what is left, and the answer may change.
-        if (err.permanent || attempt + 1 >= maxAttempts || now() + wait >= deadline - 50) break;
+        // Wait and try again only when the wait fits in what is left.
+        if (attempt + 1 >= maxAttempts || now() + wait >= deadline - 50) break;
         await sleep(wait);
       }
     }
@@ -308,23 +344,33 @@ export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results:
     return result;
   };
 
-  const byChannel = new Map<Channel, { file: string; message: Message }[]>();
-  for (const x of outbox.list()) byChannel.set(x.message.channel, [...(byChannel.get(x.message.channel) ?? []), x]);
+  const lanes = new Map<string, { file: string; message: Message }[]>();
+  for (const x of outbox.list()) {
+    const lane = `${x.message.channel}\u0000${x.message.incident}`;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), x]);
+  }
   const lane = async (items: { file: string; message: Message }[]) => {
-    for (const { file, message: m } of items) {
-      if (!o.settings[m.channel]) return;
-      if (!o.force && m.next_at && Date.parse(m.next_at) > now()) return;
+    for (const [i, { file, message: m }] of items.entries()) {
+      const holdRest = (reason: string) => {
+        hold(m, reason);
+        for (const later of items.slice(i + 1)) hold(later.message, `behind an earlier ${m.kind} message of ${m.incident} to ${m.channel}, which waits: ${reason}`);
+      };
+      if (!o.settings[m.channel]) return holdRest(`${m.channel} is not configured in irm.yaml any more`);
+      if (!o.force && m.next_at && Date.parse(m.next_at) > now()) return holdRest(`its retry waits until ${m.next_at}${m.last_error ? ` (last: ${m.last_error})` : ''}`);
       const r = await one(file, m);
-      if (!r) return;
+      if (!r) return holdRest('no time was left within notify.timeout');
       results.push(r);
       o.onResult?.(r, m);
-      if (!r.ok) return;
+      if (!r.ok && !r.gave_up) {
+        for (const later of items.slice(i + 1)) hold(later.message, `behind an earlier ${m.kind} message of ${m.incident} to ${m.channel}, which could not be sent`);
+        return;
+      }
     }
   };
   try {
-    await Promise.all([...byChannel.values()].map(lane));
+    await Promise.all([...lanes.values()].map(lane));
   } finally {
     release();
   }
-  return { results, pending: outbox.list().length, locked: false };
+  return { results, pending: outbox.list().length, locked: false, held };
 }

@@ -58,10 +58,16 @@ function record(store: IncidentStore, r: DeliveryResult, m: Message): void {
   }
 }
 
+/** One line for a message that did not go out: why, and what becomes of it. */
+function stuckLine(r: DeliveryResult): string {
+  const what = `${r.channel} (${r.kind}, ${r.incident})`;
+  if (r.gave_up) return `could not notify ${what}: ${r.error}; given up, not retried (irm notify status lists it; irm notify retry ${r.key} queues it again, irm notify drop ${r.key} discards it)`;
+  return `could not notify ${what}: ${r.error}; it stays in the outbox, irm notify flush sends it (retried automatically from ${r.retry_at})`;
+}
+
+/** Tell the operator once about each message newly stuck or given up. */
 export function tellStuck(ctx: Context, results: DeliveryResult[]): void {
-  for (const r of results.filter((x) => x.newly_stuck)) {
-    warn(ctx, `could not notify ${r.channel} (${r.kind}, ${r.incident}): ${r.error}; it stays in the outbox, irm notify flush sends it (retried automatically from ${r.retry_at})`);
-  }
+  for (const r of results.filter((x) => x.newly_stuck)) warn(ctx, stuckLine(r));
 }
 
 /** Deliver what waits in this context's outbox, recording each delivery on its incident. */
@@ -107,10 +113,14 @@ export async function notifyEvents(ctx: Context, incidentId: string, events: rea
   try {
     const queued = queue(ctx, incidentId, events);
     if (!queued.length || options(ctx).dryRun) return;
-    const { results } = await deliver(ctx);
+    const { results, held } = await deliver(ctx);
+    const mine = new Set(queued.map((m) => m.key));
     const sent = results.filter((r) => r.ok && r.incident === incidentId).sort((a, b) => CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel));
     if (sent.length) ctx.io.stderr.write(`irm: notified ${[...new Set(sent.map((r) => (r.jira_key ? `${r.channel} (${r.jira_key})` : r.channel)))].join(', ')}\n`);
-    tellStuck(ctx, results);
+    // Every message this command queued and did not deliver is told here, whether it failed or was not tried;
+    // the others (older ones delivered on the way) only when newly stuck.
+    for (const r of results) if (!r.ok && (r.newly_stuck || mine.has(r.key))) warn(ctx, stuckLine(r));
+    for (const h of held) if (mine.has(h.key)) warn(ctx, `not sent to ${h.channel} yet (${h.kind}, ${h.incident}): ${h.reason}; it waits in the outbox, irm notify flush sends it`);
   } catch (e) {
     warn(ctx, `notifications: ${maskSecrets((e as Error).message)}`);
   }

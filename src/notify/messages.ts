@@ -55,6 +55,8 @@ export interface Message {
   last_error?: string;
   /** The operator has been told it is stuck: they are told once. */
   warned?: boolean;
+  /** Given up (a permanent refusal): when, in failed/. */
+  failed_at?: string;
   /** Jira, once created: the issue key (also on the record). */
   jira_key?: string;
 }

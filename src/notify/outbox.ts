@@ -16,11 +16,17 @@ import { HINT_FILE } from './pending.js';
 export class Outbox {
   readonly pending: string;
   readonly sent: string;
+  /** Given up: a receiver refused it for good (a 4xx), or it can never be delivered (a comment with no Jira issue). */
+  readonly failed: string;
+  /** Discarded by the operator (irm notify drop): kept, so that the key is never queued again. */
+  readonly dropped: string;
   private seq = 0;
 
   constructor(readonly dir: string, private readonly now: () => Date = () => new Date(), private readonly hintDir?: string) {
     this.pending = join(dir, 'pending');
     this.sent = join(dir, 'sent');
+    this.failed = join(dir, 'failed');
+    this.dropped = join(dir, 'dropped');
   }
 
   private static safe(key: string): string {
@@ -30,7 +36,7 @@ export class Outbox {
   /** Every key queued or delivered, so that a message is queued once per event and channel. */
   private known(): Set<string> {
     const keys = new Set<string>();
-    for (const d of [this.pending, this.sent]) {
+    for (const d of [this.pending, this.sent, this.failed, this.dropped]) {
       if (!existsSync(d)) continue;
       for (const f of readdirSync(d)) if (f.endsWith('.json')) keys.add(f.slice(f.indexOf('-') + 1, -'.json'.length));
     }
@@ -59,11 +65,30 @@ export class Outbox {
 
   /** The pending messages in the order they were queued, each with its file name. */
   list(): { file: string; message: Message }[] {
-    if (!existsSync(this.pending)) return [];
+    return this.read(this.pending);
+  }
+
+  /** The messages given up on, in the order they were queued. */
+  listFailed(): { file: string; message: Message }[] {
+    return this.read(this.failed);
+  }
+
+  /** The Jira issue a delivered creation made for an incident (the record has it too, unless its append failed). */
+  sentJiraKey(incident: string): string | undefined {
+    return this.read(this.sent).find((x) => x.message.incident === incident && x.message.jira_key)?.message.jira_key;
+  }
+
+  /** The creation of an incident's Jira issue, given up on. */
+  failedJiraCreate(incident: string): Message | undefined {
+    return this.listFailed().find((x) => x.message.incident === incident && x.message.channel === 'jira' && (x.message.body as { op?: string }).op === 'create')?.message;
+  }
+
+  private read(dir: string): { file: string; message: Message }[] {
+    if (!existsSync(dir)) return [];
     const out: { file: string; message: Message }[] = [];
-    for (const f of readdirSync(this.pending).filter((n) => n.endsWith('.json')).sort()) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
       try {
-        out.push({ file: f, message: JSON.parse(readFileSync(join(this.pending, f), 'utf8')) as Message });
+        out.push({ file: f, message: JSON.parse(readFileSync(join(dir, f), 'utf8')) as Message });
       } catch {
         /* being written or renamed by another irm: the next flush sees it */
       }
@@ -85,6 +110,50 @@ export class Outbox {
     this.update(file, message);
     renameSync(join(this.pending, file), join(this.sent, file));
     this.tidy();
+  }
+
+  /** Given up: the message moves to failed/, where irm notify status lists it until it is dropped or retried. */
+  markFailed(file: string, message: Message): void {
+    mkdirSync(this.failed, { recursive: true, mode: 0o700 });
+    this.update(file, message);
+    renameSync(join(this.pending, file), join(this.failed, file));
+    this.tidy();
+  }
+
+  /**
+   * A pending or failed message by its key, or a prefix of it that names one message (irm notify drop / retry).
+   * Throws a plain Error naming the candidates when the id names none or several.
+   */
+  find(id: string): { file: string; message: Message; where: 'pending' | 'failed' } {
+    const all = [...this.list().map((x) => ({ ...x, where: 'pending' as const })), ...this.listFailed().map((x) => ({ ...x, where: 'failed' as const }))];
+    const exact = all.filter((x) => x.message.key === id);
+    const hits = exact.length ? exact : all.filter((x) => x.message.key.startsWith(id));
+    if (hits.length === 1) return hits[0]!;
+    throw new Error(hits.length ? `"${id}" names ${hits.length} messages: ${hits.map((x) => x.message.key).join(', ')}` : `no message "${id}" waits or failed in the outbox`);
+  }
+
+  /** Discard a message that can never be delivered: it moves to dropped/ and is never sent. */
+  drop(id: string): Message {
+    const { file, message, where } = this.find(id);
+    mkdirSync(this.dropped, { recursive: true, mode: 0o700 });
+    renameSync(join(where === 'pending' ? this.pending : this.failed, file), join(this.dropped, file));
+    if (where === 'pending') this.tidy();
+    return message;
+  }
+
+  /** Queue a failed message again (its cause fixed): back to pending/, attempts and backoff cleared. */
+  retry(id: string): Message {
+    const { file, message, where } = this.find(id);
+    if (where === 'pending') return message;
+    mkdirSync(this.pending, { recursive: true, mode: 0o700 });
+    const m: Message = { ...message, attempts: 0 };
+    delete m.next_at;
+    delete m.failed_at;
+    delete m.warned;
+    writeAtomic(join(this.failed, file), JSON.stringify(m, null, 2) + '\n');
+    renameSync(join(this.failed, file), join(this.pending, file));
+    this.hint(true);
+    return m;
   }
 
   /** Remove pending/ (and the hint) when nothing waits; rmdir fails harmlessly when another irm just queued one. */
