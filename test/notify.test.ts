@@ -612,6 +612,51 @@ describe('one message that cannot go out holds back nothing else', () => {
   });
 });
 
+describe('one budget for the whole command', () => {
+  it("the delivery at a command's start and its own share notify.timeout; what does not fit is reported", async () => {
+    const w = workspace(`notify:\n  timeout: 3s\n  slack:\n    webhook_env: SLACK_WEBHOOK_URL\n`);
+    const a = (await w.run(['triage', '--severity', 'P3', '--title', 'First', '--until', '1', '--no-notify', '--json'])).json().incident as string;
+    const b = (await w.run(['triage', '--severity', 'P3', '--title', 'Second', '--until', '1', '--no-notify', '--json'])).json().incident as string;
+    slack.handler = async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 8000));
+      if (!res.destroyed) res.writeHead(200).end('ok');
+    };
+    expect((await w.run(['update', a, 'waiting one'])).stderr).toContain('no answer within');
+    // Past its backoff: the next command's start tries it again, for the whole budget.
+    await new Promise((r) => setTimeout(r, 700));
+    const base = await w.run(['incident', 'note', b, 'baseline', '--no-notify']);
+    const r = await w.run(['update', b, 'its own']);
+    expect(r.code).toBe(0);
+    // One timeout (3s), not two: the machine may be busy, hence the margin, still short of a second timeout.
+    expect(r.ms).toBeLessThan(base.ms + 3000 + 1800);
+    expect(r.stderr).toContain(`not sent to slack yet (update, ${b}): no time was left within notify.timeout; it waits in the outbox`);
+    expect(slack.requests.filter((x) => x.body.text.includes('its own'))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 100));
+  }, 30_000);
+
+  it('a mail relay that accepts and never greets does not keep irm alive past the timeout', async () => {
+    const { createServer: tcp } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    // Half-open allowed: like a stuck relay, it does not answer the client's FIN either.
+    const silent = tcp({ allowHalfOpen: true }, (sock) => void sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const w = workspace(`notify:\n  timeout: 2s\n  email:\n    host: 127.0.0.1\n    port: ${port}\n    from: irm@company.com\n    to: [team@company.com]\n`);
+      const base = await w.run(['triage', '--severity', 'P1', '--title', 'Quiet relay', '--until', '1', '--no-notify']);
+      const r = await w.run(['triage', '--severity', 'P1', '--title', 'Silent relay', '--until', '1']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('could not notify email');
+      expect(sockets.length).toBeGreaterThan(0);
+      // The process exits at the timeout (2s), not when nodemailer would have waited for the socket to close (5s more).
+      expect(r.ms).toBeLessThan(base.ms + 2000 + 2000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 30_000);
+});
+
 describe('Jira resolution', () => {
   it('a transition that fails is retried alone: the resolution comment is posted once', async () => {
     const w = workspace(`notify:\n  timeout: 3s\n  jira:\n    url: ${jira.url()}\n    project: OPS\n    token_env: JIRA_TOKEN\n    resolve_transition: done\n`);

@@ -211,6 +211,9 @@ async function email(m: Message, s: Settings, secrets: Record<string, string>, t
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
+    // Past the deadline the socket is destroyed, not ended and waited on (5 s by default): a relay that accepts and
+    // never greets must not keep irm alive after its output is done.
+    socketCloseTimeout: 0,
   });
   const body = m.body as { subject: string; text: string };
   try {

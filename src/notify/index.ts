@@ -70,9 +70,25 @@ export function tellStuck(ctx: Context, results: DeliveryResult[]): void {
   for (const r of results.filter((x) => x.newly_stuck)) warn(ctx, stuckLine(r));
 }
 
+/**
+ * The time a command has spent waiting on notifications. notify.timeout is one budget for the whole command: the
+ * delivery at its start (what earlier commands left) and each of its own notify steps share it, so that a command is
+ * never held up longer than the timeout in all, whatever the receivers do. What does not fit waits in the outbox.
+ */
+const spent = new WeakMap<Context, number>();
+
 /** Deliver what waits in this context's outbox, recording each delivery on its incident. */
 export async function deliver(ctx: Context, opts: Partial<FlushOptions> = {}) {
   const s = settings(ctx);
+  const started = Date.now();
+  try {
+    return await deliverWithin(ctx, s, { budgetMs: Math.max(0, s.timeoutMs - (spent.get(ctx) ?? 0)), ...opts });
+  } finally {
+    spent.set(ctx, (spent.get(ctx) ?? 0) + Date.now() - started);
+  }
+}
+
+async function deliverWithin(ctx: Context, s: Settings, opts: Partial<FlushOptions>) {
   const outbox = outboxFor(ctx);
   const store = incidentStore(ctx);
   const jiraKey = (id: string) => {
@@ -82,7 +98,7 @@ export async function deliver(ctx: Context, opts: Partial<FlushOptions> = {}) {
       return undefined;
     }
   };
-  const r = await flush(outbox, { settings: s, env: ctx.io.env, budgetMs: s.timeoutMs, jiraKey, ...opts, onResult: (res, m) => record(store, res, m) });
+  const r = await flush(outbox, { settings: s, env: ctx.io.env, budgetMs: 0, jiraKey, ...opts, onResult: (res, m) => record(store, res, m) });
   return { ...r, outbox };
 }
 
