@@ -634,6 +634,24 @@ describe('one budget for the whole command', () => {
     await new Promise((r) => setTimeout(r, 100));
   }, 30_000);
 
+  it('two irm at once: the second waits for the first to finish delivering, then delivers its own', async () => {
+    const w = workspace(`notify:\n  timeout: 5s\n  slack:\n    webhook_env: SLACK_WEBHOOK_URL\n`);
+    const id = (await w.run(['triage', '--severity', 'P3', '--title', 'Busy', '--until', '1', '--no-notify', '--json'])).json().incident as string;
+    slack.handler = async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      res.writeHead(200).end('ok');
+    };
+    const first = w.run(['update', id, 'first']);
+    await new Promise((r) => setTimeout(r, 400));
+    const second = await w.run(['update', id, 'second']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('irm: notified slack\n');
+    // Delivered by the second command itself, after the first's (one incident's order kept), not left for later.
+    expect(slack.taken.map((r) => r.body.text.split('\n')[1])).toEqual(['Update: first', 'Update: second']);
+    expect(pending(w.home)).toEqual([]);
+    expect((await first).code).toBe(0);
+  }, 30_000);
+
   it('a mail relay that accepts and never greets does not keep irm alive past the timeout', async () => {
     const { createServer: tcp } = await import('node:net');
     const sockets: import('node:net').Socket[] = [];

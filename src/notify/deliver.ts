@@ -279,8 +279,18 @@ export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results:
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = now() + o.budgetMs;
-  const release = outbox.lock(Math.max(60_000, o.budgetMs * 4));
-  if (!release) return { results: [], pending: outbox.list().length, locked: true, held: [] };
+  // Another irm delivering this outbox holds the lock: wait for it (within the budget), then deliver what it left,
+  // so that a command's own messages do not sit unsent until some later command.
+  const staleMs = Math.max(60_000, o.budgetMs * 4);
+  let release = outbox.lock(staleMs);
+  while (!release && deadline - now() > 150) {
+    await sleep(Math.min(100, deadline - now() - 100));
+    release = outbox.lock(staleMs);
+  }
+  if (!release) {
+    const waiting = outbox.list();
+    return { results: [], pending: waiting.length, locked: true, held: waiting.map(({ message: m }) => ({ key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, reason: 'another irm was delivering the outbox until the notify timeout' })) };
+  }
   const secrets = allSecrets(o.settings, o.env);
   const mask = (t: string) => maskSecrets(t, secrets);
   const results: DeliveryResult[] = [];
