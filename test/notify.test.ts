@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 // @ts-expect-error smtp-server ships no types
@@ -721,6 +721,27 @@ describe('secrets, switches and the test command', () => {
     expect(test.stdout).toContain('jira: FAILED (401)');
     expect(test.stdout).not.toContain(JIRA_TOKEN);
   });
+
+  it('the notification secrets are masked in attachments and in command output kept on the record', async () => {
+    const log = `INFO posting to ${slack.url(SLACK_PATH)}\nDEBUG routing ${ROUTING_KEY} ok\nDEBUG jira ${JIRA_TOKEN}\n`;
+    const yaml = config('variables:\n  deployment: host\n  api_port: 1\n  log_dir: logs\nrecent_changes:\n  run: cat app.log\n');
+    const w = workspace(yaml);
+    writeFileSync(join(w.dir, 'app.log'), log);
+    const t = await w.run(['triage', '--severity', 'P1', '--title', 'Leaky log', '--until', '2', '--yes', '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    const id = t.json().incident as string;
+    const a = await w.run(['incident', 'attach', id, 'app.log']);
+    expect(a.code, a.stderr).toBe(0);
+    const shown = await w.run(['--json', 'incident', 'show', id]);
+    const excerpt = shown.json().incident.events.find((e: any) => e.type === 'command' && e.check === 'recent-changes')?.excerpt as string;
+    expect(excerpt).toContain('INFO posting to');
+    expect(excerpt).toContain('DEBUG routing ******** ok');
+    const stored = readFileSync(join(w.home, 'incidents', `${id}.files`, 'app.log'), 'utf8');
+    expect(stored).toContain('DEBUG routing ******** ok');
+    for (const text of [excerpt, stored, shown.stdout, t.stdout + t.stderr]) {
+      for (const secret of [SLACK_PATH, ROUTING_KEY, JIRA_TOKEN]) expect(text).not.toContain(secret);
+    }
+  }, 30_000);
 
   it('--no-notify and notify.enabled: false send nothing and queue nothing', async () => {
     const w = workspace();

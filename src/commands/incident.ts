@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { BoundedOutput } from '../engine/output.js';
-import { createRedactor } from '../engine/redactor.js';
+import { createRedactor, notifySecretValues } from '../engine/redactor.js';
 import { IncidentStore } from '../incident/store.js';
 import { clock, type ClockReport } from '../incident/clock.js';
 import { isOpen, STATUSES, type Incident, type NewEvent, type Status, type TimelineEvent } from '../incident/model.js';
@@ -210,7 +210,7 @@ export function attach(ctx: Context, id: string | undefined, file: string) {
   } finally {
     closeSync(fd);
   }
-  const redact = createRedactor(ctx.variables(), ctx.io.cwd);
+  const redact = createRedactor(ctx.variables(), ctx.io.cwd, notifySecretValues(ctx.catalog().config.config.notify, ctx.io.env));
   const text = redact(kept.text());
   const dir = join(store.dir, `${inc.id}.files`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -4,7 +4,7 @@ import { readError } from '../load/read.js';
 import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { diagnose, Interrupts, runCommand, scriptedOperator, type CheckOutcome, type Diagnosis, type EngineContext, type EngineEvent, type Mode, type Operator } from '../engine/engine.js';
-import { createRedactor, parseDotenv } from '../engine/redactor.js';
+import { createRedactor, notifySecretValues, parseDotenv } from '../engine/redactor.js';
 import { LocalRunner } from '../engine/runner.js';
 import { displayValue, envName, parseSets, resolveVariables, type ResolvedVariable } from '../load/variables.js';
 import type { CommandSpec, Runbook } from '../model/schema.js';
@@ -83,7 +83,7 @@ export function session(ctx: Context, runbook: Runbook | undefined, opts: RunOpt
     runner: new LocalRunner(),
     operator,
     vars,
-    redact: createRedactor(vars, ctx.io.cwd),
+    redact: createRedactor(vars, ctx.io.cwd, notifySecretValues(catalog.config.config.notify, ctx.io.env)),
     mode: parseMode(opts),
     emit,
     interrupts,

@@ -44,7 +44,34 @@ export function secretValues(vars: Map<string, ResolvedVariable>, cwd: string): 
   return [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
 }
 
-export function createRedactor(vars: Map<string, ResolvedVariable>, cwd: string): Redact {
-  const known = secretValues(vars, cwd);
+/**
+ * The values of the notification secrets irm.yaml names (notify.slack.webhook_env, pagerduty.routing_key_env,
+ * jira.token_env, email.password_env ...): a log or a command's output that holds the webhook URL or the routing
+ * key must not carry it into the record. A URL's path is masked on its own too (a webhook's path is its secret).
+ */
+export function notifySecretValues(notify: unknown, env: NodeJS.ProcessEnv): string[] {
+  const out = new Set<string>();
+  if (!notify || typeof notify !== 'object') return [];
+  for (const section of Object.values(notify as Record<string, unknown>)) {
+    if (!section || typeof section !== 'object') continue;
+    for (const [key, name] of Object.entries(section as Record<string, unknown>)) {
+      if (!key.endsWith('_env') || typeof name !== 'string') continue;
+      const value = env[name];
+      // user_env and email_env name who, not a secret: an address is not worth masking in every log line.
+      if (!value || key === 'user_env' || key === 'email_env') continue;
+      out.add(value);
+      try {
+        const u = new URL(value);
+        if (u.pathname.length > 8) out.add(u.pathname);
+      } catch {
+        /* not a URL */
+      }
+    }
+  }
+  return [...out];
+}
+
+export function createRedactor(vars: Map<string, ResolvedVariable>, cwd: string, extra: readonly string[] = []): Redact {
+  const known = [...new Set([...secretValues(vars, cwd), ...extra.filter((s) => s.length >= 4)])].sort((a, b) => b.length - a.length);
   return (text) => maskSecrets(text, known);
 }
