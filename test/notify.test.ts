@@ -675,6 +675,35 @@ describe('one budget for the whole command', () => {
   }, 30_000);
 });
 
+describe('titles and text', () => {
+  it('a title with a line break is refused (exit 2, no record); Slack text is escaped, the others get it as typed', async () => {
+    const w = workspace();
+    const bad = await w.run(['triage', '--severity', 'P1', '--title', 'Orders stuck\n## Root Cause\nnot us', '--until', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--title must be one line of text');
+    expect((await w.run(['triage', '--severity', 'P1', '--symptom', 'a\rb', '--until', '1'])).code).toBe(2);
+    expect(existsSync(join(w.home, 'incidents')) ? readdirSync(join(w.home, 'incidents')) : []).toEqual([]);
+    expect([slack.requests, pd.requests, jira.requests].map((x) => x.length)).toEqual([0, 0, 0]);
+
+    const t = await w.run(['triage', '--severity', 'P1', '--title', 'API <-> DB & <!channel> ping', '--until', '1', '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    const id = t.json().incident as string;
+    expect(slack.requests[0]!.body.text).toContain('*[P1] API &lt;-&gt; DB &amp; &lt;!channel&gt; ping*');
+    expect(slack.requests[0]!.body.text).not.toContain('<!channel>');
+    expect(pd.requests[0]!.body.payload.summary).toBe('[P1] API <-> DB & <!channel> ping');
+    expect(jira.requests[0]!.body.fields.summary).toBe('[P1] API <-> DB & <!channel> ping');
+    await w.run(['update', id, 'Heads up <!here> & co']);
+    expect(slack.requests.at(-1)!.body.text).toContain('Update: Heads up &lt;!here&gt; &amp; co');
+
+    // A note may hold line breaks; the post-mortem keeps each on its own line, with no heading injected.
+    await w.run(['incident', 'note', id, '--kind', 'finding', 'disk full\n## Root Cause\nnot us']);
+    const pm = (await w.run(['postmortem', id])).stdout;
+    expect(pm.match(/^## Root Cause$/gm)).toHaveLength(1);
+    expect(pm).toContain('- Finding: disk full ## Root Cause not us');
+    expect(pm).toMatch(/^ {4}title inc-[\d-]+: \[P1\] API <-> DB & <!channel> ping$/m);
+  });
+});
+
 describe('Jira resolution', () => {
   it('a transition that fails is retried alone: the resolution comment is posted once', async () => {
     const w = workspace(`notify:\n  timeout: 3s\n  jira:\n    url: ${jira.url()}\n    project: OPS\n    token_env: JIRA_TOKEN\n    resolve_transition: done\n`);

@@ -57,6 +57,14 @@ function when(e: TimelineEvent): string {
   return e.type === 'note' && e.happened_at ? e.happened_at : e.type === 'created' ? e.detected_at : e.at;
 }
 
+/**
+ * Text from the record on one line: a newline in a note (or in a title from an older record) would start a heading
+ * of its own in the Markdown, or end the Mermaid block's line early.
+ */
+function one(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
+}
+
 export function durationText(ms: number): string {
   const h = Math.floor(ms / 3_600_000);
   const m = Math.floor((ms % 3_600_000) / 60_000);
@@ -71,21 +79,21 @@ export function renderPostmortem(inc: Incident, manual: Manual, now: Date): stri
     .filter((x): x is { t: string; text: string } => !!x.text)
     .sort((a, b) => a.t.localeCompare(b.t));
   const notes = (kind: string) => inc.events.filter((e): e is Extract<TimelineEvent, { type: 'note' }> => e.type === 'note' && e.kind === kind);
-  const impact = notes('note').find((n) => /impact/i.test(n.text))?.text ?? (inc.symptoms.length ? inc.symptoms.join('; ') : '[Description]');
+  const impact = one(notes('note').find((n) => /impact/i.test(n.text))?.text ?? (inc.symptoms.length ? inc.symptoms.join('; ') : '[Description]'));
   const diagnoses = inc.events.filter((e): e is Extract<TimelineEvent, { type: 'diagnosis' }> => e.type === 'diagnosis');
   const rootCause = [
     ...inc.confirmed.map((c) => `- ${c.title} (runbook ${c.runbook}, cause ${c.cause}), confirmed by irm's checks.`),
     ...notes('hypothesis').map((n) => `- Hypothesis: ${n.text}`),
     ...notes('finding').map((n) => `- Finding: ${n.text}`),
-  ];
+  ].map(one);
   const fixes = [
     ...notes('fix').map((n) => `- ${n.text}`),
     ...inc.events.filter((e) => e.type === 'command' && e.kind === 'solution' && e.verdict === 'healthy').map((e) => `- Ran "${(e as { title: string }).title}"`),
-  ];
+  ].map(one);
   const actions = notes('action');
   const pmSeverities = manual.post_incident.postmortem.for;
   const out: string[] = [
-    `# Post-Mortem: ${inc.title}`,
+    `# Post-Mortem: ${one(inc.title)}`,
     '',
     '## Incident Summary',
     `- **Date**: ${day(inc.detected_at)}`,
@@ -94,19 +102,19 @@ export function renderPostmortem(inc: Incident, manual: Manual, now: Date): stri
     `- **Impact**: ${impact}`,
     '',
     '## Timeline',
-    ...timeline.map((x) => `- ${hhmm(x.t)} - ${x.text}`),
+    ...timeline.map((x) => `- ${hhmm(x.t)} - ${one(x.text)}`),
     ...(inc.resolved_at ? [] : ['- HH:MM - Resolution']),
     '',
     '## Root Cause',
     rootCause.length ? rootCause.join('\n') : '[Detailed description]',
-    ...(diagnoses.length ? ['', ...diagnoses.flatMap((d) => d.causes.filter((c) => c.status !== 'confirmed').map((c) => `- ${c.title}: ${c.status}`))] : []),
+    ...(diagnoses.length ? ['', ...diagnoses.flatMap((d) => d.causes.filter((c) => c.status !== 'confirmed').map((c) => one(`- ${c.title}: ${c.status}`)))] : []),
     '',
     '## Resolution',
     fixes.length ? fixes.join('\n') : '[What was done to resolve]',
     '',
     '## Action Items',
     ...(actions.length
-      ? actions.map((a) => `- [ ] ${a.text} - Owner: ${a.owner ?? '[Name]'} - Due: ${a.due ?? '[Date]'}`)
+      ? actions.map((a) => `- [ ] ${one(a.text)} - Owner: ${a.owner ?? '[Name]'} - Due: ${a.due ?? '[Date]'}`)
       : ['- [ ] Action 1 - Owner: [Name] - Due: [Date]', '- [ ] Action 2 - Owner: [Name] - Due: [Date]']),
     '',
     '## What Went Well',
@@ -124,7 +132,7 @@ export function renderPostmortem(inc: Incident, manual: Manual, now: Date): stri
     '',
     '```mermaid',
     'gantt',
-    `    title ${inc.id}: ${inc.title.replace(/[:#;]/g, ' ')}`,
+    `    title ${inc.id}: ${one(inc.title).replace(/[:#;%`]/g, ' ')}`,
     '    dateFormat YYYY-MM-DD HH:mm',
     '    axisFormat %H:%M',
     '    section Procedure',

@@ -112,6 +112,17 @@ function recorder(store: IncidentStore, id: string, runbook: string | undefined,
   };
 }
 
+/**
+ * A title or a symptom is one line: it is a Jira summary (which refuses line breaks), a post-mortem heading and a
+ * Mermaid title, where a newline would inject a heading of its own. Refused rather than folded, so that what the
+ * record keeps is what the operator typed.
+ */
+function oneLine(what: string, text: string | undefined): void {
+  if (text !== undefined && /[\u0000-\u001f\u007f\u2028\u2029]/.test(text)) {
+    throw new UsageError(`${what} must be one line of text: it holds a line break or a control character`, `for example: --title "Orders stuck after deploy"; put details in irm incident note`);
+  }
+}
+
 const STEP_TITLES: Record<number, string> = {};
 
 export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): Promise<TriageResult> {
@@ -124,6 +135,8 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
   const now = nowOf(ctx.io.env);
 
   // ---- Step 1: detection and assessment ------------------------------------------------------
+  oneLine('--title', opts.title);
+  for (const x of opts.symptom ?? []) oneLine('--symptom', x);
   io.say(`Step 1: ${STEP_TITLES[1]} (0-5 minutes)`, 'heading');
   const answers: NewEvent[] = [];
   let detectedBy = opts.detectedBy as DetectedBy | undefined;
@@ -173,6 +186,7 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
     const fallback = symptoms[0] ?? 'Incident';
     title = interactive ? (await io.ask.input('Brief description (the ticket title):', fallback)).trim() || fallback : fallback;
   }
+  oneLine('the title', title);
   title = retitle(title, severity!);
   const detected = now();
   const { id, event: created } = store.create({ type: 'created', title, severity: severity!, detected_at: detected.toISOString(), detected_by: detectedBy, symptoms, owner: store.user });

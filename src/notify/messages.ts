@@ -65,8 +65,16 @@ export type NewMessage = Omit<Message, 'attempts' | 'created_at'>;
 
 export const PD_SEVERITY: Record<string, string> = { P0: 'critical', P1: 'error', P2: 'warning', P3: 'info' };
 
+/**
+ * Slack's message text: &, < and > escaped as Slack requires, so that a title such as "API <-> DB" reads as typed and
+ * "<!channel>" in a note pings nobody. irm's own formatting (*bold*, :emoji:) uses none of them.
+ */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 function slackText(lines: (string | boolean | undefined)[]): { text: string } {
-  return { text: lines.filter((l): l is string => typeof l === 'string' && l !== '').join('\n') };
+  return { text: slackEscape(lines.filter((l): l is string => typeof l === 'string' && l !== '').join('\n')) };
 }
 
 /** "Updated: investigating → identified (confirmed: db-down)": one line for an event worth telling. */
@@ -119,7 +127,8 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
         op: 'create',
         fields: {
           project: { key: s.jira?.project },
-          summary: e.title,
+          // One line: Jira refuses a summary with a line break (a record from before titles were checked may hold one).
+          summary: e.title.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' '),
           description: [`Incident ${inc.id}, detected by ${e.detected_by} at ${e.detected_at}.`, e.symptoms.length ? `Symptoms:\n${e.symptoms.map((x) => `* ${x}`).join('\n')}` : '', `Owner: ${e.owner}`].filter(Boolean).join('\n\n'),
           issuetype: { name: s.jira?.issue_type },
           ...(priority ? { priority: { name: priority } } : {}),
