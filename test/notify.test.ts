@@ -297,7 +297,7 @@ describe("an incident's life, told to Slack, PagerDuty, Jira and the stakeholder
     // Email to the stakeholders, through the relay, logged in.
     expect(relay.mails).toHaveLength(1);
     expect(relay.mails[0]).toMatchObject({ from: 'irm@company.com', to: ['tradingbot-team@company.com', 'product-owner@company.com'], user: 'irm-bot' });
-    expect(relay.mails[0]!.data).toContain(`Subject: [P1] Incident ${id}: [P1] Slow queries`);
+    expect(relay.mails[0]!.data).toContain(`Subject: [P1] Incident ${id}: Slow queries\r\n`);
 
     const shown = (await w.run(['incident', 'show', id, '--json'])).json();
     expect(shown.incident.jira_key).toBe('OPS-7');
@@ -335,7 +335,7 @@ describe("an incident's life, told to Slack, PagerDuty, Jira and the stakeholder
     expect(jira.requests.at(-3)!.body.body).toContain('Resolved after');
     expect(jira.requests.at(-1)!.body).toEqual({ transition: { id: '31' } });
     expect(relay.mails).toHaveLength(2);
-    expect(relay.mails[1]!.data).toContain(`Subject: [P1] Resolved ${id}`);
+    expect(relay.mails[1]!.data).toContain(`Subject: [P1] Resolved ${id}: Slow queries\r\n`);
 
     // Each event once on each channel: no request repeated.
     expect(pd.requests.map((r) => r.body.event_action)).toEqual(['trigger', 'acknowledge', 'resolve']);
@@ -522,6 +522,21 @@ describe('a channel that fails loses nothing and sends nothing twice', () => {
     expect(f.code).toBe(0);
     expect(slack.taken).toHaveLength(1);
     expect(slack.taken[0]!.body.text).toContain('Rate limited for two minutes');
+  });
+
+  it('a secret variable that is not set is reported at once, not retried with backoff', async () => {
+    const w = await slackOnly('3s');
+    const r = await w.run(['update', w.id, 'No webhook'], { SLACK_WEBHOOK_URL: undefined });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('could not notify slack (update');
+    expect(r.stderr).toContain('SLACK_WEBHOOK_URL is not set (irm.yaml names it for slack)');
+    const [file] = pending(w.home);
+    // One attempt: waiting 0.5s and 1s for a variable of this process to appear only holds the command up.
+    expect(JSON.parse(readFileSync(join(w.home, 'outbox', 'pending', file!), 'utf8')).attempts).toBe(1);
+    // Set again, the next command delivers it.
+    await new Promise((res) => setTimeout(res, 600));
+    expect((await w.run(['notify', 'flush'])).code).toBe(0);
+    expect(slack.taken.map((x) => x.body.text)).toEqual([expect.stringContaining('Update: No webhook')]);
   });
 
   it('Jira comments wait for the issue: the create fails, the comments are held, then all go in order', async () => {
@@ -830,6 +845,10 @@ describe('secrets, switches and the test command', () => {
       ['resolve', undefined],
     ]);
     expect(pd.requests[0]!.body.dedup_key).toBe(pd.requests[1]!.body.dedup_key);
+    // One key per request: a receiver that honours Idempotency-Key would otherwise drop the resolve as a repeat.
+    expect(pd.requests[0]!.headers['idempotency-key']).not.toBe(pd.requests[1]!.headers['idempotency-key']);
+    expect(pd.requests[0]!.body.payload.summary).toMatch(/^\[TEST\] irm notification test/);
+    expect(pd.requests[0]!.body.payload.summary).not.toContain('[TEST] [TEST]');
     expect(jira.requests.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /rest/api/2/myself']);
     expect(relay.mails[0]!.data).toContain('Subject: [TEST] irm notification test');
     const one = await w.run(['notify', 'test', 'slack', '--json']);

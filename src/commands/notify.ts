@@ -38,7 +38,7 @@ export async function notifyTest(ctx: Context, channel?: string, opts: { dryRun?
   const at = nowOf(ctx.io.env)().toISOString();
   const testId = `irm-test-${randomUUID().slice(0, 8)}`;
   const text = `[TEST] irm notification test from ${operatorName(ctx.io.env)} at ${at}: no incident, nothing to do.`;
-  const fakeIncident = { id: testId, title: `[TEST] ${text}`, severity: 'P3' } as Parameters<typeof pdEvent>[1];
+  const fakeIncident = { id: testId, title: text, severity: 'P3' } as Parameters<typeof pdEvent>[1];
   const results: TestResult[] = [];
   for (const c of chosen) {
     const base = { key: `${testId}:${c}`, channel: c, incident: testId, event_id: testId, kind: 'test' as const, created_at: at, attempts: 0 };
@@ -62,8 +62,13 @@ export async function notifyTest(ctx: Context, channel?: string, opts: { dryRun?
     try {
       let last: { status: number | string; response?: string } = { status: '' };
       for (const body of bodies) {
-        if (c === 'jira') last = await jiraWhoami(ctx, s.jira!, s.timeoutMs);
-        else last = await httpTransport(s, ctx.io.env, s.timeoutMs).deliver({ ...base, body } as Message, {});
+        if (c === 'jira') {
+          last = await jiraWhoami(ctx, s.jira!, s.timeoutMs);
+          continue;
+        }
+        // Two requests, two idempotency keys: with one, a receiver that honours it would drop the resolve as a repeat.
+        const key = bodies.length > 1 ? `${base.key}:${(body as { event_action?: string }).event_action}` : base.key;
+        last = await httpTransport(s, ctx.io.env, s.timeoutMs).deliver({ ...base, key, body } as Message, {});
       }
       results.push({ channel: c, ok: true, status: last.status, ...(last.response !== undefined ? { response: mask(last.response).slice(0, 300) } : {}) });
     } catch (e) {

@@ -27,6 +27,8 @@ export interface DeliveryResult {
 }
 
 export class DeliveryError extends Error {
+  /** A configuration error (a secret's variable not set): trying again in this command cannot help. */
+  config = false;
   constructor(message: string, readonly retryAfterMs?: number, readonly status?: number | string, readonly permanent = false) {
     super(message);
   }
@@ -132,7 +134,9 @@ export function httpTransport(s: Settings, env: NodeJS.ProcessEnv, timeoutMs: nu
   return {
     async deliver(m, ctx) {
       const { values, missing } = secretsFor(m.channel, s, env);
-      if (missing.length) throw new DeliveryError(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set (irm.yaml names ${missing.length === 1 ? 'it' : 'them'} for ${m.channel})`);
+      if (missing.length) {
+        throw Object.assign(new DeliveryError(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set (irm.yaml names ${missing.length === 1 ? 'it' : 'them'} for ${m.channel})`), { config: true });
+      }
       const idem = { 'Idempotency-Key': m.key };
       switch (m.channel) {
         case 'slack': {
@@ -344,8 +348,9 @@ export async function flush(outbox: Outbox, o: FlushOptions): Promise<{ results:
         m.last_error = mask(err.message);
         m.next_at = new Date(now() + wait).toISOString();
         result = { key: m.key, channel: m.channel, incident: m.incident, kind: m.kind, ok: false, error: m.last_error, attempts: m.attempts, retry_at: m.next_at, ...(err.status !== undefined ? { status: err.status } : {}) };
-        // Wait and try again only when the wait fits in what is left.
-        if (attempt + 1 >= maxAttempts || now() + wait >= deadline - 50) break;
+        // Wait and try again only when the wait fits in what is left, and the answer may change: a variable that
+        // is not set stays unset for this process, so that is said at once (the message waits for the next command).
+        if (err.config || attempt + 1 >= maxAttempts || now() + wait >= deadline - 50) break;
         await sleep(wait);
       }
     }

@@ -135,7 +135,7 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
           labels: [`irm-${inc.id}`],
         },
       } satisfies JiraOp);
-      if (mails(e.severity)) add('email', e, 'created', { subject: `[${e.severity}] Incident ${inc.id}: ${e.title}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
+      if (mails(e.severity)) add('email', e, 'created', { subject: `[${e.severity}] Incident ${inc.id}: ${bare(e.title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
       continue;
     }
     if (e.type === 'status' && (e.to === 'resolved' || (e.to === 'closed' && e.from !== 'resolved'))) {
@@ -152,7 +152,7 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
       const comment = summary.filter(Boolean).join('\n');
       add('jira', e, 'resolved', { op: 'comment', body: comment } satisfies JiraOp);
       if (s.jira?.resolve_transition) add('jira', e, 'resolved', { op: 'transition', transition: s.jira.resolve_transition } satisfies JiraOp, ':transition');
-      if (mails(inc.severity)) add('email', e, 'resolved', { subject: `[${inc.severity}] Resolved ${inc.id}: ${inc.title}`, text: [`Resolved: ${inc.title}`, `Duration: ${took}`, ...summary.slice(1)].filter(Boolean).join('\n') });
+      if (mails(inc.severity)) add('email', e, 'resolved', { subject: `[${inc.severity}] Resolved ${inc.id}: ${bare(inc.title)}`, text: [`Resolved: ${inc.title}`, `Duration: ${took}`, ...summary.slice(1)].filter(Boolean).join('\n') });
       continue;
     }
     const line = updateLine(e);
@@ -163,6 +163,11 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
     add('jira', e, acknowledged ? 'acknowledged' : 'update', { op: 'comment', body: `${line}\n(${e.by}, ${e.at})` } satisfies JiraOp);
   }
   return out;
+}
+
+/** A title without its "[P1] " prefix, where the severity is said already (a mail's subject). */
+function bare(title: string): string {
+  return title.replace(/^\[P\d\]\s*/, '');
 }
 
 /** Created at a paging severity and lowered since, an incident still has its PagerDuty alert to acknowledge and resolve. */
