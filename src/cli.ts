@@ -491,8 +491,9 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .action(action(async (ctx, out, cmd, id?: string) => {
       const m = await import('./commands/incident.js');
       const r = m.show(ctx, id);
-      if (out.json) return out.data({ incident: m.summary(r.incident), clock: r.clock });
-      out.print((await import('./views/incident-view.js')).renderClock(await out.ui(), r.incident, r.clock));
+      // Overdue is exit 1 in either form: a script polling --json must see what the text shows.
+      if (out.json) out.data({ incident: m.summary(r.incident), clock: r.clock });
+      else out.print((await import('./views/incident-view.js')).renderClock(await out.ui(), r.incident, r.clock));
       return r.clock.overdue.length ? EXIT.problem : EXIT.ok;
     }));
 

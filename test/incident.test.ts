@@ -201,10 +201,11 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(irm(['incident', 'note', 'x', '--at', '25:99'], { cwd: dir, env: later }).code).toBe(2);
   });
 
-  it('irm status: the clock, with what is overdue standing out and exit 1', () => {
+  it('irm status: the clock, with what is overdue standing out and exit 1, in text and --json', () => {
     const { dir, env } = setup();
     const r = irm(['status', '--json'], { cwd: dir, env: { ...env, IRM_NOW: '2026-11-27T14:31:00Z' } });
-    expect(r.code).toBe(0);
+    // The same exit code as the text: 1 while something is overdue.
+    expect(r.code).toBe(1);
     const k = r.json().clock;
     expect(k).toMatchObject({ elapsed: '31m', response: { state: 'overdue' }, escalation: { should_be: 2, recorded: 1, behind: true } });
     const text = irm(['status'], { cwd: dir, env: { ...env, IRM_NOW: '2026-11-27T14:31:00Z' } });
