@@ -109,6 +109,13 @@ describe('irm triage without a terminal', () => {
     const r = irm(['triage'], { cwd: dir, env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('without a terminal, triage needs --severity and --title or --symptom');
+    // A severity alone is no description: no "[P0] Incident" record, page or ticket.
+    for (const args of [['--severity', 'P0', '--until', '1'], ['--severity', 'P1', '--title', '  ', '--until', '1']]) {
+      const bare = irm(['triage', ...args], { cwd: dir, env });
+      expect(bare.code, args.join(' ')).toBe(2);
+      expect(bare.stderr).toContain('without a terminal, triage needs --severity and --title or --symptom');
+    }
+    expect(irm(['incident', 'list', '--json'], { cwd: dir, env }).json()).toEqual([]);
   });
 });
 

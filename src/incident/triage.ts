@@ -157,6 +157,9 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
     const typed = (await io.ask.input('Anything else, in your words (enter to skip):')).trim();
     if (typed) symptoms.push(typed);
   }
+  // A record, a page and a ticket called "[P0] Incident" tell nobody anything: without a terminal to ask on, the
+  // description comes from the flags, whether or not --severity is given.
+  if (!interactive && !symptoms.length && !opts.title?.trim()) throw new UsageError('without a terminal, triage needs --severity and --title or --symptom', 'for example: irm triage --severity P1 --symptom "Slow query responses"');
   let severity = opts.severity?.toUpperCase();
   if (severity) findSeverity(manual, severity);
   else if (interactive) {
@@ -176,7 +179,6 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
     severity = await io.ask.select(`Severity (proposed: ${proposed}${picked.length > 1 && new Set(picked).size > 1 ? ', the higher of what you picked' : ''})`, levels, proposed);
     answers.push({ type: 'answer', question: 'severity criteria', answer: picked.length ? [...new Set(picked)].join(', ') : 'none picked' });
   } else {
-    if (!symptoms.length && !opts.title) throw new UsageError('without a terminal, triage needs --severity and --title or --symptom', 'for example: irm triage --severity P1 --symptom "Slow query responses"');
     const ranked = classify(ctx, [opts.title ?? '', ...symptoms].join('. '));
     severity = ranked[0]!.score > 0 ? ranked[0]!.level : 'P3';
     io.say(`No --severity: classified as ${severity} from the description.`, 'warn');
