@@ -104,6 +104,28 @@ describe('irm triage without a terminal', () => {
     expect(irm(['incident', 'list', '--json'], { cwd: dir, env }).json()).toHaveLength(1);
   });
 
+  it('--until takes a step from 1 to 5; without a terminal it stops before step 4, which needs one', () => {
+    const { dir, env } = setup();
+    for (const bad of ['abc', '9', '0', '-3', '2.5']) {
+      const r = irm(['triage', '--severity', 'P2', '--title', 't', '--until', bad], { cwd: dir, env });
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toContain('--until takes a step from 1 to 5');
+      expect(r.stderr, bad).not.toContain('internal error');
+    }
+    expect(irm(['incident', 'list', '--json'], { cwd: dir, env }).json()).toEqual([]);
+    const t = irm(['triage', '--severity', 'P2', '--symptom', 'The flag is wrong', '--yes', '--until', '5', '--json'], { cwd: dir, env });
+    expect(t.stderr).not.toContain('internal error');
+    // Steps 1-3 done (a cause confirmed), then a refusal to go on without a terminal: 4 wins over 1.
+    expect(t.code, t.stderr).toBe(4);
+    const res = t.json();
+    expect(res.step).toBe(4);
+    expect(res.stopped).toBe(`stopped before step 4 (Resolution): it needs a terminal to ask on; continue with irm resume ${res.incident} on a terminal`);
+    const again = irm(['resume', res.incident, '--until', '5', '--yes'], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(4);
+    expect(again.stdout).toContain('it needs a terminal to ask on');
+    expect(irm(['resume', res.incident, '--until', '7'], { cwd: dir, env }).code).toBe(2);
+  });
+
   it('needs a severity and a description, or says how to give them', () => {
     const { dir, env } = setup();
     const r = irm(['triage'], { cwd: dir, env });

@@ -125,8 +125,24 @@ function oneLine(what: string, text: string | undefined): void {
 
 const STEP_TITLES: Record<number, string> = {};
 
+/** Steps 4 and 5 ask which fix was applied and whether to resolve: they need a terminal to ask on. */
+const FIRST_STEP_NEEDING_A_TERMINAL = 4;
+
+/** --until is a step, 1 to 5; anything else is a usage error before anything is recorded. */
+function checkUntil(until: number | undefined): void {
+  if (until === undefined) return;
+  if (!Number.isInteger(until) || until < 1 || until > 5) throw new UsageError(`--until takes a step from 1 to 5, got "${String(until)}"`, 'for example: --until 3 stops after the investigation');
+}
+
+/** When several exit codes apply, the first of 130, 4, 1 wins (README, exit codes). */
+export function worstExit(a: number, b: number): number {
+  for (const code of [130, 4, 1]) if (a === code || b === code) return code;
+  return Math.max(a, b);
+}
+
 export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): Promise<TriageResult> {
   checkSets(ctx);
+  checkUntil(opts.until);
   const catalog = ctx.catalog();
   const manual = catalog.manual;
   for (const s of manual.procedure) STEP_TITLES[s.step] = s.title;
@@ -209,6 +225,7 @@ export async function triage(ctx: Context, opts: TriageOptions, io: TriageIO): P
 /** Continue an incident's procedure where its record says it stopped (irm resume). */
 export async function continueTriage(ctx: Context, id: string, opts: TriageOptions, io: TriageIO): Promise<TriageResult> {
   checkSets(ctx);
+  checkUntil(opts.until);
   const store = incidentStore(ctx);
   const catalog = ctx.catalog();
   for (const s of catalog.manual.procedure) STEP_TITLES[s.step] = s.title;
@@ -228,6 +245,13 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
       if (step > stopAt) {
         const why = opts.until !== undefined ? ` (--until ${opts.until})` : interactive ? '' : ': it needs a terminal';
         stopped = `stopped before step ${step} (${STEP_TITLES[step]})${why}; continue with irm resume ${id}`;
+        break;
+      }
+      if (!interactive && step >= FIRST_STEP_NEEDING_A_TERMINAL) {
+        // --until asked for more than can be done here: the operator's answers (which fix, resolve or not) are
+        // confirmations that cannot be given without a terminal, so this is a refusal (exit 4), said plainly.
+        stopped = `stopped before step ${step} (${STEP_TITLES[step]}): it needs a terminal to ask on; continue with irm resume ${id} on a terminal`;
+        exit = worstExit(exit, 4);
         break;
       }
       begin(step);
