@@ -161,6 +161,25 @@ describe('irm run on a terminal', () => {
     }
   });
 
+  it('Ctrl-C at a runbook question in triage ends triage with exit 130; step 3 stays open for resume', async () => {
+    const dir = tree({ 'lab/lab.yaml': LAB, 'irm.yaml': 'runbooks: [lab]\nvariables:\n  deployment: host\n  api_port: 1\n  log_dir: logs\n', 'logs/app.log': 'INFO\n' });
+    const env = { IRM_HOME: join(dir, 'state'), USER: 'dana', NO_COLOR: '1' };
+    const pty = new Pty(['triage', '--severity', 'P2', '--title', 't', '--symptom', 'The flag is wrong', '--runbook', 'lab', '--detected-by', 'alert', '--yes'], { cwd: dir, env });
+    try {
+      await pty.expect('Step 3: Investigation and Diagnosis');
+      await pty.expect('What do you see?');
+      await pty.type('\u0003');
+      expect(await pty.exited).toBe(130);
+      expect(pty.screen).toContain('interrupted; what was done is on the record');
+      expect(pty.screen).not.toContain('Findings to record');
+      expect(pty.screen).not.toContain('Step 4');
+    } finally {
+      pty.kill();
+    }
+    const inc = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    expect(inc.steps.map((s: { step: number; completed_at?: string }) => [s.step, !!s.completed_at])).toEqual([[1, true], [2, true], [3, false]]);
+  });
+
   it('Ctrl-C during a command ends that command and returns to the runbook', async () => {
     const slow = LAB.replace('run: echo hello', 'run: sleep 60; echo hello');
     const dir = tree({ 'lab/lab.yaml': slow, flag: 'ok\n' });

@@ -126,6 +126,37 @@ describe('irm triage without a terminal', () => {
     expect(irm(['resume', res.incident, '--until', '7'], { cwd: dir, env }).code).toBe(2);
   });
 
+  it('checks refused for want of --yes leave step 3 open, exit 4; resume runs the investigation again', async () => {
+    const { dir, env } = setup();
+    const r = irm(['triage', '--severity', 'P2', '--symptom', 'The flag is wrong', '--runbook', 'lab', '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(4);
+    const res = r.json();
+    expect(res.step).toBe(3);
+    expect(res.stopped).toBe(`the investigation is not complete: 1 command was refused without a terminal (--yes runs read commands); continue with irm resume ${res.incident}`);
+    const inc = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    expect(inc.steps.map((s: { step: number; completed_at?: string }) => [s.step, !!s.completed_at])).toEqual([[1, true], [2, true], [3, false]]);
+    expect(inc.status).toBe('investigating');
+    // On a terminal, resume starts at step 3 again, not at the resolution of a diagnosis that checked nothing.
+    const pty = new Pty(['resume', res.incident, '--runbook', 'lab', '--until', '3'], { cwd: dir, env: { ...env, NO_COLOR: '1' } });
+    try {
+      await pty.expect('Step 3: Investigation and Diagnosis');
+      await pty.expect('Run it?');
+      await pty.type('y\r');
+      await pty.expect('Findings to record');
+      await pty.type('\r');
+      await pty.expect('hypothesis');
+      await pty.type('\r');
+      await pty.expect('stopped before step 4');
+      expect(await pty.exited).toBe(1);
+      expect(pty.screen).not.toContain('No check had found a problem');
+    } finally {
+      pty.kill();
+    }
+    const after = irm(['incident', 'show', '--json'], { cwd: dir, env }).json().incident;
+    expect(after.steps.find((s: { step: number }) => s.step === 3).completed_at).toBeTruthy();
+    expect(after.confirmed).toEqual([{ runbook: 'lab', cause: 'flag-bad', title: 'The flag says something else' }]);
+  });
+
   it('needs a severity and a description, or says how to give them', () => {
     const { dir, env } = setup();
     const r = irm(['triage'], { cwd: dir, env });

@@ -9,7 +9,7 @@ import { incidentStore, nowOf, tell } from '../commands/incident.js';
 import type { IncidentStore } from './store.js';
 import { currentStep, retitle, type DetectedBy, type Incident, type NewEvent } from './model.js';
 import type { Runbook, Step } from '../model/schema.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { parseSets } from '../load/variables.js';
 import { closest } from '../util/suggest.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
@@ -234,6 +234,7 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
   let inc = load();
   let stopped: string | null = null;
   let exit = 0;
+  let interrupted = false;
   const begin = (step: number) => {
     if (!inc.steps.find((s) => s.step === step)?.started_at) store.append(id, [{ type: 'step', step, title: STEP_TITLES[step]!, state: 'started' }]);
   };
@@ -258,7 +259,15 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
       const windows: Record<number, string> = { 2: '5-15 minutes', 3: '15-60 minutes', 4: 'variable time', 5: '30-60 minutes' };
       io.say(`Step ${step}: ${STEP_TITLES[step]} (${windows[step] ?? ''})`, 'heading');
       if (step === 2) await initialResponse(ctx, inc, opts, io);
-      else if (step === 3) exit = await investigate(ctx, inc, opts, io);
+      else if (step === 3) {
+        const r = await investigate(ctx, inc, opts, io);
+        exit = worstExit(exit, r.exit);
+        if (!r.complete) {
+          // Refused checks leave causes unknown: the investigation is not done, and resume runs it again.
+          stopped = `the investigation is not complete: ${r.refused} command${r.refused === 1 ? ' was' : 's were'} refused without a terminal (--yes runs read commands); continue with irm resume ${id}`;
+          break;
+        }
+      }
       else if (step === 4) {
         const ok = await resolution(ctx, inc, opts, io);
         if (!ok) {
@@ -276,8 +285,11 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
       if (io.interrupts.quit) stopped = `interrupted; continue with irm resume ${id}`;
     }
   } catch (e) {
-    if ((e as Error).name === 'InterruptedError' || io.interrupts.quit) stopped = `interrupted at a prompt; continue with irm resume ${id}`;
-    else throw e;
+    // A prompt answered with Ctrl-C (views/prompts.ts) throws InterruptedError: triage ends, keeping what was done.
+    if (e instanceof InterruptedError || io.interrupts.quit) {
+      interrupted = true;
+      stopped = `interrupted; what was done is on the record, the step stays open; continue with irm resume ${id}`;
+    } else throw e;
   }
   inc = load();
   if (stopped) io.say(stopped, 'warn');
@@ -289,7 +301,7 @@ export async function continueTriage(ctx: Context, id: string, opts: TriageOptio
     step: currentStep(inc),
     stopped,
     confirmed: inc.confirmed,
-    exit_code: io.interrupts.quit ? 130 : exit,
+    exit_code: interrupted || io.interrupts.quit ? 130 : exit,
   };
 }
 
@@ -345,7 +357,8 @@ async function initialResponse(ctx: Context, inc: Incident, opts: TriageOptions,
   }
 }
 
-async function investigate(ctx: Context, inc: Incident, opts: TriageOptions, io: TriageIO): Promise<number> {
+/** Step 3. Complete only when the diagnosis ran through: an interrupted one throws, a refused one is not complete. */
+async function investigate(ctx: Context, inc: Incident, opts: TriageOptions, io: TriageIO): Promise<{ exit: number; complete: boolean; refused: number }> {
   const store = incidentStore(ctx);
   const runbooks = ctx.catalog().runbooks.map((r) => r.runbook);
   const ranked = rankRunbooks(runbooks, inc.symptoms);
@@ -366,14 +379,16 @@ async function investigate(ctx: Context, inc: Incident, opts: TriageOptions, io:
   // The fixes come in step 4, after the findings and the hypothesis are on the record.
   s.engine.mode = { ...s.engine.mode, noFixes: true };
   const d = await diagnose(entry.runbook, s.engine);
-  if (io.operator.interactive && !io.interrupts.quit) {
+  // The diagnosis (on the record) says what was done; Ctrl-C or "quit" ends triage here, as a prompt's Ctrl-C does.
+  if (d.interrupted || io.interrupts.quit) throw new InterruptedError('the diagnosis was interrupted');
+  if (io.operator.interactive) {
     const finding = (await io.ask.input('Findings to record (enter to skip):')).trim();
     if (finding) store.append(inc.id, [{ type: 'note', kind: 'finding', text: finding }]);
     const hypothesis = (await io.ask.input('Your hypothesis of the root cause (enter to skip):', d.confirmed.length ? d.causes.find((c) => c.status === 'confirmed')!.title : '')).trim();
     if (hypothesis) store.append(inc.id, [{ type: 'note', kind: 'hypothesis', text: hypothesis }]);
   }
   if (d.confirmed.length && inc.status === 'investigating') await tell(ctx, inc.id, store.append(inc.id, [{ type: 'status', from: 'investigating', to: 'identified', reason: `confirmed: ${d.confirmed.join(', ')}` }]));
-  return d.interrupted ? 130 : d.refused ? 4 : d.confirmed.length ? 1 : 0;
+  return { exit: d.refused ? 4 : d.confirmed.length ? 1 : 0, complete: !d.refused, refused: d.refused };
 }
 
 /** The checks of the record's diagnoses that found problems, run again: all must now be healthy. */
