@@ -61,6 +61,24 @@ describe('the incident clock', () => {
     expect(done.escalation.behind).toBe(false);
   });
 
+  it('who should own a P2/P3: level 1, which handles all of them; level 2 once unresolved past 30 minutes, never level 3 by the clock', () => {
+    for (const sev of ['P2', 'P3']) {
+      const cases: [string, number][] = [['0:00', 1], ['29:59', 1], ['30:00', 2], ['85:00', 2], ['600:00', 2]];
+      for (const [t, level] of cases) expect(clock(incident(sev, [ack(at('1:00'))]), manual, at(t)).escalation.should_be, `${sev} ${t}`).toBe(level);
+      const early = clock(incident(sev, [ack(at('1:00'))]), manual, at('10:00')).escalation;
+      expect(early).toMatchObject({ should_be: 1, behind: false, next_level: 2, next_at: at('30:00').toISOString() });
+      const late = clock(incident(sev, [ack(at('1:00'))]), manual, at('85:00')).escalation;
+      expect(late).toMatchObject({ should_be: 2, because: 'Cannot resolve within 30 minutes', behind: true });
+      expect(late.next_level).toBeUndefined();
+      // Escalated by hand to level 3: the record is ahead of the clock, nothing is behind.
+      const byHand = clock(incident(sev, [ack(at('1:00')), { type: 'escalation', at: at('40:00').toISOString(), from_level: 2, to_level: 3, trigger: 'x', contacts: [] }]), manual, at('85:00'));
+      expect(byHand.escalation.behind).toBe(false);
+    }
+    // Raised to P1 later, the P0/P1 windows apply from detection.
+    const raised = clock(incident('P3', [ack(at('1:00')), { type: 'severity', at: at('50:00').toISOString(), from: 'P3', to: 'P1' }]), manual, at('85:00'));
+    expect(raised.escalation.should_be).toBe(3);
+  });
+
   it('status updates: a P1 every 30 minutes after the last; a P2 at the end of the day', () => {
     const p1 = (now: string, extra: Partial<TimelineEvent>[] = []) => clock(incident('P1', [ack(at('2:00')), ...extra]), manual, at(now)).next_update!;
     expect(p1('31:59')).toMatchObject({ every: '30m', due_at: at('32:00').toISOString(), overdue: false });

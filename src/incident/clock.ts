@@ -13,7 +13,7 @@ export interface ClockReport {
   elapsed: string;
   step: { expected: number; expected_title: string; current: number; current_title: string; behind: boolean };
   response: { within: string; due_at: string; acknowledged_at?: string; state: 'met' | 'missed' | 'due' | 'overdue'; remaining_ms?: number };
-  escalation: { should_be: number; should_title: string; recorded: number; behind: boolean; next_level?: number; next_at?: string };
+  escalation: { should_be: number; should_title: string; recorded: number; behind: boolean; next_level?: number; next_at?: string; because?: string };
   next_update?: { every: string; due_at: string; overdue: boolean };
   postmortem?: { due_at: string; overdue: boolean };
   overdue: string[];
@@ -34,6 +34,48 @@ export function expectedStep(manual: Manual, elapsedMs: number, resolved: boolea
     if (elapsedMs >= from && elapsedMs < to) return s.step;
   }
   return 4;
+}
+
+type Level = Manual['escalation'][number];
+
+/**
+ * The level that handles a severity whole ("All P2/P3 incidents" in level 1's list): for those severities the timed
+ * windows of the levels above (30-60 minutes, >60 minutes) are the P0/P1 path and do not apply.
+ */
+function handlesWhole(levels: readonly Level[], severity: string): Level | undefined {
+  return levels.find((l) => l.handles.some((h) => {
+    const m = /^all\s+(P\d(?:\s*\/\s*P\d)*)\s+incidents$/i.exec(h.trim());
+    return !!m && m[1]!.split('/').map((x) => x.trim().toUpperCase()).includes(severity);
+  }));
+}
+
+/** The one escalation condition a clock can judge: "Cannot resolve within 30 minutes". */
+function timedCondition(level: Level): { ms: number; text: string } | undefined {
+  for (const text of level.escalate_if ?? []) {
+    const m = /within\s+(\d+)\s*(minutes?|mins?|m|hours?|h)\b/i.exec(text);
+    if (m) return { ms: Number(m[1]) * (/^h/i.test(m[2]!) ? 3_600_000 : 60_000), text };
+  }
+  return undefined;
+}
+
+/**
+ * Who should own an incident this long after detection. P0/P1 follow the matrix's windows (level 1 for 0-30
+ * minutes, level 2 for 30-60, level 3 after). A severity a level handles whole (P2/P3: level 1) stays there, unless
+ * one of that level's conditions holds that the clock can see: unresolved past "within 30 minutes" means level 2.
+ * The other conditions (code changes, data loss...) are the responder's to judge, with irm escalate.
+ */
+export function owningLevel(levels: readonly Level[], severity: string, elapsedMs: number): { level: Level; because?: string; next?: { level: Level; atMs: number } } {
+  const home = handlesWhole(levels, severity);
+  if (!home) {
+    const level = levelAt(levels, elapsedMs) as Level;
+    const next = levels.find((l) => l.level === level.level + 1 && l.window);
+    return { level, ...(next?.window?.from !== undefined ? { next: { level: next, atMs: parseDuration(next.window.from) } } : {}) };
+  }
+  const up = levels.find((l) => l.level === home.level + 1);
+  const cond = timedCondition(home);
+  if (!up || !cond) return { level: home };
+  if (elapsedMs >= cond.ms) return { level: up, because: cond.text };
+  return { level: home, next: { level: up, atMs: cond.ms } };
 }
 
 function endOfDay(after: Date): Date {
@@ -64,17 +106,18 @@ export function clock(inc: Incident, manual: Manual, now: Date): ClockReport {
     overdue.push(`response (${sev.level}: within ${formatDuration(within)})`);
   } else response.remaining_ms = dueAt.getTime() - now.getTime();
 
-  const should = levelAt(manual.escalation, elapsed);
-  const next = manual.escalation.find((l) => l.level === should.level + 1 && l.window);
+  const owning = owningLevel(manual.escalation, inc.severity, elapsed);
+  const should = owning.level;
   const escalation: ClockReport['escalation'] = {
     should_be: should.level,
     should_title: should.title,
     recorded: inc.escalation_level,
     behind: inc.escalation_level < should.level && !inc.resolved_at,
   };
-  if (next?.window?.from !== undefined) {
-    escalation.next_level = next.level;
-    escalation.next_at = new Date(detected.getTime() + parseDuration(next.window.from)).toISOString();
+  if (owning.because) escalation.because = owning.because;
+  if (owning.next) {
+    escalation.next_level = owning.next.level.level;
+    escalation.next_at = new Date(detected.getTime() + owning.next.atMs).toISOString();
   }
   if (escalation.behind) overdue.push(`escalation to level ${should.level} (${should.title})`);
 

@@ -33,7 +33,7 @@ export function renderClock(ui: UI, inc: Incident, k: ClockReport): string {
     : `Response: due by ${hhmm(r.due_at)} (${formatDuration(r.remaining_ms ?? 0)} left)`;
   lines.push(resp);
   const e = k.escalation;
-  const esc = `Escalation: level ${e.should_be} (${e.should_title}) should own it now; the record says level ${e.recorded}${e.next_at ? `; level ${e.next_level} from ${hhmm(e.next_at)}` : ''}`;
+  const esc = `Escalation: level ${e.should_be} (${e.should_title}) should own it now${e.because ? ` (${e.because})` : ''}; the record says level ${e.recorded}${e.next_at ? `; level ${e.next_level} from ${hhmm(e.next_at)}` : ''}`;
   lines.push(e.behind ? late(esc + ' - escalate (irm escalate)') : esc);
   if (k.next_update) {
     const u = `Next status update: due ${stamp(k.next_update.due_at)} (every ${k.next_update.every})`;
