@@ -157,6 +157,7 @@ function jiraHandler(): Handler {
     if (req.method === 'POST' && /^\/rest\/api\/2\/issue\/OPS-7\/comment$/.test(req.path)) return json(201, { id: String(++jiraComments) });
     if (req.method === 'GET' && req.path === '/rest/api/2/issue/OPS-7/transitions') return json(200, { transitions: [{ id: '11', name: 'In Progress' }, { id: '31', name: 'Done' }] });
     if (req.method === 'POST' && req.path === '/rest/api/2/issue/OPS-7/transitions') return res.writeHead(204).end();
+    if (req.method === 'PUT' && req.path === '/rest/api/2/issue/OPS-7') return res.writeHead(204).end();
     if (req.method === 'GET' && req.path.startsWith('/rest/api/2/search?')) return json(200, { startAt: 0, maxResults: 1, total: 0, issues: [] });
     if (req.method === 'GET' && req.path === '/rest/api/2/myself') return json(200, { displayName: 'IRM Bot', emailAddress: JIRA_EMAIL });
     return json(404, { errorMessages: [`no route ${req.method} ${req.path}`] });
@@ -382,6 +383,59 @@ describe("an incident's life, told to Slack, PagerDuty, Jira and the stakeholder
     expect(relay.mails).toHaveLength(0);
     expect(slack.requests).toHaveLength(1);
     expect(jira.requests[0]!.body.fields.priority).toEqual({ name: 'Low' });
+  });
+});
+
+describe('a severity that changes, an incident reopened', () => {
+  const mailSubjects = () => relay.mails.map((m) => /^Subject: (.*)$/m.exec(m.data)?.[1]);
+
+  it('a P3 raised to P0 pages and mails as creation at P0 would have; the ticket gets its priority; reopening pages again', async () => {
+    const w = workspace();
+    const t = await w.run(['triage', '--severity', 'P3', '--title', 'Log rotation noisy', '--until', '1', '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    const id = t.json().incident as string;
+    expect(pd.requests).toHaveLength(0);
+    expect(relay.mails).toHaveLength(0);
+
+    expect((await w.run(['incident', 'severity', 'P0', '--reason', 'trading halted'])).code).toBe(0);
+    expect(pd.requests).toHaveLength(1);
+    expect(pd.requests[0]!.body).toEqual({
+      routing_key: ROUTING_KEY,
+      event_action: 'trigger',
+      dedup_key: id,
+      payload: { summary: '[P0] Log rotation noisy', source: 'tradingbot', severity: 'critical', custom_details: { incident: id, severity: 'P0', raised_from: 'P3', reason: 'trading halted' } },
+    });
+    expect(mailSubjects()).toEqual([`[P0] Incident ${id}: [P0] Log rotation noisy`]);
+    expect(relay.mails[0]!.data).toContain('raised from P3: trading halted');
+    const put = jira.requests.filter((r) => r.method === 'PUT');
+    expect(put.map((r) => [r.path, r.body])).toEqual([['/rest/api/2/issue/OPS-7', { fields: { priority: { name: 'Highest' } } }]]);
+    expect(jira.requests.some((r) => r.path === '/rest/api/2/issue/OPS-7/comment' && r.body.body.includes('Severity: P3 → P0 (trading halted)'))).toBe(true);
+
+    expect((await w.run(['incident', 'status', 'investigating'])).code).toBe(0);
+    expect((await w.run(['incident', 'status', id, 'resolved'])).code).toBe(0);
+    expect(mailSubjects().at(-1)).toBe(`[P0] Resolved ${id}: [P0] Log rotation noisy`);
+    // Reopened: a new trigger on the same dedup_key, and the stakeholders told it is back.
+    expect((await w.run(['incident', 'status', id, 'investigating', '--reason', 'halted again'])).code).toBe(0);
+    expect(pd.requests.map((r) => r.body.event_action)).toEqual(['trigger', 'acknowledge', 'resolve', 'trigger']);
+    expect(pd.requests.at(-1)!.body.payload).toMatchObject({ severity: 'critical', custom_details: { reopened: true, reason: 'halted again' } });
+    expect(mailSubjects()).toHaveLength(3);
+    expect(mailSubjects().at(-1)).toBe(`[P0] Incident ${id}: [P0] Log rotation noisy`);
+    expect(slack.requests.at(-1)!.body.text).toContain(`Reopened ${id}`);
+  });
+
+  it('a P1 raised to P0 updates the open alert to critical and the ticket to Highest; no second creation mail', async () => {
+    const w = workspace();
+    const t = await w.run(['triage', '--severity', 'P1', '--title', 'Fills slow', '--until', '1', '--json']);
+    const id = t.json().incident as string;
+    expect((await w.run(['incident', 'severity', id, 'P0'])).code).toBe(0);
+    expect(pd.requests.map((r) => [r.body.event_action, r.body.payload?.severity])).toEqual([['trigger', 'error'], ['trigger', 'critical']]);
+    expect(jira.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([{ fields: { priority: { name: 'Highest' } } }]);
+    expect(mailSubjects()).toEqual([`[P1] Incident ${id}: [P1] Fills slow`]);
+    // Lowered below paging: the alert stays open (its severity follows) until resolved.
+    expect((await w.run(['incident', 'severity', id, 'P2'])).code).toBe(0);
+    expect(pd.requests.at(-1)!.body.payload.severity).toBe('warning');
+    expect((await w.run(['incident', 'status', id, 'resolved'])).code).toBe(0);
+    expect(pd.requests.at(-1)!.body).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: id });
   });
 });
 

@@ -184,6 +184,11 @@ async function jira(m: Message, s: Settings, secrets: Record<string, string>, ji
   // flush() gives a comment up before this when its issue cannot come; here only as a guard.
   if (!jiraKey) throw new DeliveryError(`no Jira issue for ${m.incident}`, undefined, undefined, true);
   const issue = `${base}/rest/api/2/issue/${encodeURIComponent(jiraKey)}`;
+  if (op.op === 'priority') {
+    // The severity changed: the ticket's priority follows (irm.yaml's jira.priority map).
+    const r = await send({ method: 'PUT', url: issue, headers, body: { fields: { priority: { name: op.priority } } } }, timeoutMs);
+    return { status: r.status, response: `priority ${op.priority}` };
+  }
   if (op.op === 'comment') {
     const r = await send({ method: 'POST', url: `${issue}/comment`, headers, body: { body: op.body } }, timeoutMs);
     return { status: r.status, response: r.text };

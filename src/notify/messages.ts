@@ -1,7 +1,7 @@
 // What the team is told for each event of an incident's life: one outbox message per channel, built from the record.
 // Plain data and no I/O: the secrets (webhook URL, routing key, token) are not here, they are read at delivery time.
 import type { Notify } from '../model/schema.js';
-import type { Incident, TimelineEvent } from '../incident/model.js';
+import { OPEN_STATUSES, type Incident, type Status, type TimelineEvent } from '../incident/model.js';
 import { formatDuration } from '../util/duration.js';
 
 export type Channel = 'slack' | 'pagerduty' | 'jira' | 'email';
@@ -37,7 +37,7 @@ export function configured(s: Settings): Channel[] {
 export type Kind = 'created' | 'acknowledged' | 'update' | 'resolved' | 'test';
 
 /** What a Jira message does; the issue key comes from the record when it is delivered. */
-export type JiraOp = { op: 'create'; fields: Record<string, unknown> } | { op: 'comment'; body: string } | { op: 'transition'; transition: string };
+export type JiraOp = { op: 'create'; fields: Record<string, unknown> } | { op: 'comment'; body: string } | { op: 'transition'; transition: string } | { op: 'priority'; priority: string };
 
 export interface Message {
   /** The idempotency key: the event's id and the channel. Delivered at most once per key. */
@@ -111,7 +111,10 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
   const pages = (sev: string) => !!s.pagerduty?.severities.includes(sev);
   const mails = (sev: string) => !!s.email?.severities.includes(sev);
   const head = `*${inc.title}*`;
+  const createdMail = (e: TimelineEvent, severity: string, lines: (string | false)[]) =>
+    add('email', e, 'created', { subject: `[${severity}] Incident ${inc.id}: ${bare(inc.title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
   for (const e of events) {
+    const before = stateBefore(inc, e, s);
     if (e.type === 'created') {
       const lines = [
         `:rotating_light: New incident ${inc.id}: ${head}`,
@@ -135,7 +138,29 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
           labels: [`irm-${inc.id}`],
         },
       } satisfies JiraOp);
-      if (mails(e.severity)) add('email', e, 'created', { subject: `[${e.severity}] Incident ${inc.id}: ${bare(e.title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
+      if (mails(e.severity)) createdMail(e, e.severity, lines);
+      continue;
+    }
+    const open = OPEN_STATUSES.includes(before.status);
+    if (e.type === 'severity' && open) {
+      // Reaching a level that pages or mails sends what creation would have sent for it; an open alert gets the new
+      // severity (a trigger with the same dedup_key updates it), and the ticket its priority.
+      const line = updateLine(e)!;
+      add('slack', e, 'update', slackText([`:information_source: Update on ${inc.id}: ${head}`, line, `Severity: ${e.to}   Status: ${before.status}   Owner: ${inc.owner}`]));
+      add('jira', e, 'update', { op: 'comment', body: `${line}\n(${e.by}, ${e.at})` } satisfies JiraOp);
+      const priority = s.jira?.priority?.[e.to];
+      if (priority && priority !== s.jira?.priority?.[e.from]) add('jira', e, 'update', { op: 'priority', priority } satisfies JiraOp, ':priority');
+      if (pages(e.to) || before.alert) add('pagerduty', e, before.alert ? 'update' : 'created', pdEvent('trigger', inc, s, { severity: e.to, raised_from: e.from, ...(e.reason ? { reason: e.reason } : {}) }, e.to));
+      if (mails(e.to) && !before.mailed) createdMail(e, e.to, [`:rotating_light: Incident ${inc.id}: ${head}`, `Severity: ${e.to} (raised from ${e.from}${e.reason ? `: ${e.reason}` : ''})   Status: ${before.status}`, `Detected by: ${inc.detected_by} at ${inc.detected_at}`, inc.symptoms.length ? `Symptoms: ${inc.symptoms.join('; ')}` : false, `On it: ${inc.owner}`]);
+      continue;
+    }
+    if (e.type === 'status' && !OPEN_STATUSES.includes(e.from) && OPEN_STATUSES.includes(e.to)) {
+      // Reopened: the alert was resolved and the stakeholders told so; page and tell them again, as creation did.
+      const line = updateLine(e)!;
+      add('slack', e, 'update', slackText([`:rotating_light: Reopened ${inc.id}: ${head}`, line, `Severity: ${before.severity}   Status: ${e.to}   Owner: ${inc.owner}`]));
+      add('jira', e, 'update', { op: 'comment', body: `${line}\n(${e.by}, ${e.at})` } satisfies JiraOp);
+      if (pages(before.severity)) add('pagerduty', e, 'created', pdEvent('trigger', inc, s, { severity: before.severity, reopened: true, ...(e.reason ? { reason: e.reason } : {}) }, before.severity));
+      if (mails(before.severity)) createdMail(e, before.severity, [`:rotating_light: Reopened ${inc.id}: ${head}`, line, `Severity: ${before.severity}   Status: ${e.to}`, `On it: ${inc.owner}`]);
       continue;
     }
     if (e.type === 'status' && (e.to === 'resolved' || (e.to === 'closed' && e.from !== 'resolved'))) {
@@ -148,7 +173,7 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
         fixes.length ? `Fix: ${fixes.join('; ')}` : false,
       ];
       add('slack', e, 'resolved', slackText([`:white_check_mark: Resolved ${inc.id}: ${head}`, `Severity: ${inc.severity}   Duration: ${took}`, ...summary.slice(1)]));
-      if (pages(inc.severity) || hasTrigger(inc, s)) add('pagerduty', e, 'resolved', pdEvent('resolve', inc, s));
+      if (before.alert) add('pagerduty', e, 'resolved', pdEvent('resolve', inc, s));
       const comment = summary.filter(Boolean).join('\n');
       add('jira', e, 'resolved', { op: 'comment', body: comment } satisfies JiraOp);
       if (s.jira?.resolve_transition) add('jira', e, 'resolved', { op: 'transition', transition: s.jira.resolve_transition } satisfies JiraOp, ':transition');
@@ -159,7 +184,7 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
     if (!line) continue;
     const acknowledged = e.type === 'status' && e.from === 'detected';
     add('slack', e, acknowledged ? 'acknowledged' : 'update', slackText([`${acknowledged ? ':eyes: Acknowledged' : ':information_source: Update on'} ${inc.id}: ${head}`, line, `Severity: ${inc.severity}   Status: ${inc.status}   Owner: ${inc.owner}`]));
-    if (acknowledged && (pages(inc.severity) || hasTrigger(inc, s))) add('pagerduty', e, 'acknowledged', pdEvent('acknowledge', inc, s));
+    if (acknowledged && before.alert) add('pagerduty', e, 'acknowledged', pdEvent('acknowledge', inc, s));
     add('jira', e, acknowledged ? 'acknowledged' : 'update', { op: 'comment', body: `${line}\n(${e.by}, ${e.at})` } satisfies JiraOp);
   }
   return out;
@@ -170,14 +195,41 @@ function bare(title: string): string {
   return title.replace(/^\[P\d\]\s*/, '');
 }
 
-/** Created at a paging severity and lowered since, an incident still has its PagerDuty alert to acknowledge and resolve. */
-function hasTrigger(inc: Incident, s: Settings): boolean {
-  const first = inc.events[0];
-  return first?.type === 'created' && !!s.pagerduty?.severities.includes(first.severity);
+/**
+ * What the channels had been told just before an event: the severity and status then, whether a PagerDuty alert is
+ * open (triggered at creation or on reaching a paging severity or on reopening, not resolved since; lowering the
+ * severity keeps it open to acknowledge and resolve), and whether the stakeholders have had a creation mail.
+ */
+export function stateBefore(inc: Incident, event: TimelineEvent, s: Settings): { severity: string; status: Status; alert: boolean; mailed: boolean } {
+  const pages = (sev: string) => !!s.pagerduty?.severities.includes(sev);
+  const mails = (sev: string) => !!s.email?.severities.includes(sev);
+  const st = { severity: inc.severity, status: 'detected' as Status, alert: false, mailed: false };
+  for (const e of inc.events) {
+    if (e.id === event.id) break;
+    if (e.type === 'created') {
+      st.severity = e.severity;
+      st.alert = pages(e.severity);
+      st.mailed = mails(e.severity);
+    } else if (e.type === 'severity') {
+      if (OPEN_STATUSES.includes(st.status)) {
+        st.alert ||= pages(e.to);
+        st.mailed ||= mails(e.to);
+      }
+      st.severity = e.to;
+    } else if (e.type === 'status') {
+      if (!OPEN_STATUSES.includes(e.to) && OPEN_STATUSES.includes(st.status)) st.alert = false;
+      else if (OPEN_STATUSES.includes(e.to) && !OPEN_STATUSES.includes(st.status)) {
+        st.alert = pages(st.severity);
+        st.mailed ||= mails(st.severity);
+      }
+      st.status = e.to;
+    }
+  }
+  return st;
 }
 
 /** A PagerDuty Events API v2 event, without its routing_key: the incident id is the dedup_key, so repeats collapse. */
-export function pdEvent(action: 'trigger' | 'acknowledge' | 'resolve', inc: Incident, s: Settings, details?: Record<string, unknown>) {
+export function pdEvent(action: 'trigger' | 'acknowledge' | 'resolve', inc: Incident, s: Settings, details?: Record<string, unknown>, severity = inc.severity) {
   const base = { event_action: action, dedup_key: inc.id };
   if (action !== 'trigger') return base;
   return {
@@ -185,7 +237,7 @@ export function pdEvent(action: 'trigger' | 'acknowledge' | 'resolve', inc: Inci
     payload: {
       summary: inc.title,
       source: s.pagerduty?.source ?? 'tradingbot',
-      severity: PD_SEVERITY[inc.severity] ?? 'error',
+      severity: PD_SEVERITY[severity] ?? 'error',
       custom_details: { incident: inc.id, ...details },
     },
   };
