@@ -292,6 +292,21 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(statSync(join(dir, 'pm.md')).mode & 0o777).toBe(0o600);
   });
 
+  it('a resolved incident takes no severity change or escalation until reopened', () => {
+    const { dir, env, id } = setup();
+    expect(irm(['incident', 'status', id, 'resolved'], { cwd: dir, env }).code).toBe(0);
+    for (const args of [['incident', 'severity', id, 'P0'], ['escalate', id, '--trigger', '1']]) {
+      const r = irm(args, { cwd: dir, env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`incident ${id} is resolved`);
+      expect(r.stderr).toContain(`irm incident status ${id} investigating`);
+    }
+    const inc = irm(['incident', 'show', id, '--json'], { cwd: dir, env }).json().incident;
+    expect(inc).toMatchObject({ severity: 'P1', escalation_level: 1 });
+    expect(irm(['incident', 'status', id, 'investigating'], { cwd: dir, env }).code).toBe(0);
+    expect(irm(['incident', 'severity', id, 'P0'], { cwd: dir, env }).code).toBe(0);
+  });
+
   it('the default incident is the most recent open one; a closed one is not', () => {
     const { dir, env, id } = setup();
     expect(irm(['incident', 'close', id], { cwd: dir, env }).code).toBe(0);

@@ -164,11 +164,17 @@ export async function setStatus(ctx: Context, id: string | undefined, to: Status
   return { incident: inc.id, changed: true, from: inc.status, status: to };
 }
 
+/** A resolved or closed incident takes no severity change or escalation: they would page and post about it. */
+function mustBeOpen(inc: Incident, what: string): void {
+  if (!isOpen(inc)) throw new UsageError(`incident ${inc.id} is ${inc.status}: ${what} needs an open incident`, `reopen it first: irm incident status ${inc.id} investigating`);
+}
+
 export async function setSeverity(ctx: Context, id: string | undefined, level: string, reason?: string) {
   const to = level.toUpperCase();
   if (!ctx.catalog().manual.severities.some((s) => s.level === to)) throw new NotFoundError(`no severity level "${level}"`, 'levels: P0, P1, P2, P3');
   const store = incidentStore(ctx);
   const inc = load(ctx, store, id);
+  mustBeOpen(inc, 'a severity change');
   if (inc.severity === to) return { incident: inc.id, changed: false, severity: to };
   const e: NewEvent = { type: 'severity', from: inc.severity, to };
   if (reason) e.reason = reason;
@@ -233,6 +239,7 @@ export function escalateOptions(ctx: Context, id?: string) {
 /** Record an escalation to the next level, with its contacts and the trigger. */
 export async function escalate(ctx: Context, id: string | undefined, trigger: string) {
   const { incident, current, next, triggers } = escalateOptions(ctx, id);
+  mustBeOpen(incident, 'an escalation');
   if (!next) throw new UsageError(`incident ${incident.id} is at level ${incident.escalation_level}, the top of the matrix`);
   let chosen = trigger.trim();
   if (/^\d+$/.test(chosen) && triggers[Number(chosen) - 1]) chosen = triggers[Number(chosen) - 1]!;
