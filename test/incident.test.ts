@@ -292,6 +292,16 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(statSync(join(dir, 'pm.md')).mode & 0o777).toBe(0o600);
   });
 
+  it('printing the post-mortem adds nothing to the record; writing it does, once per write', () => {
+    const { dir, env, id } = setup();
+    irm(['incident', 'status', 'resolved'], { cwd: dir, env });
+    const count = () => irm(['incident', 'show', id, '--json'], { cwd: dir, env }).json().incident.events.filter((e: { type: string }) => e.type === 'postmortem').length;
+    for (let i = 0; i < 3; i++) expect(irm(['postmortem', id], { cwd: dir, env }).code).toBe(0);
+    expect(count()).toBe(0);
+    expect(irm(['postmortem', id, '-o', 'pm.md'], { cwd: dir, env }).code).toBe(0);
+    expect(count()).toBe(1);
+  });
+
   it('a resolved incident takes no severity change or escalation until reopened', () => {
     const { dir, env, id } = setup();
     expect(irm(['incident', 'status', id, 'resolved'], { cwd: dir, env }).code).toBe(0);

@@ -274,7 +274,8 @@ export function postmortem(ctx: Context, id: string | undefined, out?: string) {
   }
   const required = manual.post_incident.postmortem.for.includes(inc.severity as 'P0');
   const due = report.postmortem?.due_at;
-  if (required) {
+  // Written to a file, the post-mortem is on the record (the clock stops asking for it); printing it is reading.
+  if (required && file) {
     const e: NewEvent = { type: 'postmortem', due: due ?? 'when resolved' };
     if (file) e.file = file;
     store.append(inc.id, [e]);
