@@ -428,7 +428,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
     .command('note')
     .description('add a note; --at backdates it (14:05), --kind finding|hypothesis|fix|action')
     .argument('<args...>', '[id] "text"')
-    .option('--at <time>', 'when it happened: 14:05 (today) or an ISO time')
+    .option('--at <time>', 'when it happened: 14:05 (UTC, today) or an ISO time')
     .option('--kind <kind>', 'note, finding, hypothesis, fix or action', 'note')
     .option('--broadcast', 'this note is a status update for the team')
     .option('--no-notify', 'do not tell the team (Slack, PagerDuty, Jira, email) about this change')

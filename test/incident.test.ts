@@ -213,8 +213,7 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(inc).toMatchObject({ title: '[P0] Orders stuck', severity: 'P0', owner: 'sam', status: 'investigating' });
     const note = inc.events.find((e: { type: string }) => e.type === 'note');
     expect(note).toMatchObject({ at: '2026-11-27T14:20:00.000Z', happened_at: new Date('2026-11-27T14:20:00Z').toISOString().slice(0, 11) + note.happened_at.slice(11), by: 'dana' });
-    expect(new Date(note.happened_at).getHours()).toBe(13);
-    expect(new Date(note.happened_at).getMinutes()).toBe(55);
+    expect(note.happened_at).toBe('2026-11-27T13:55:00.000Z');
     expect(inc.events.filter((e: { type: string }) => ['severity', 'owner', 'status'].includes(e.type)).map((e: { type: string }) => e.type)).toEqual(['severity', 'owner', 'status']);
     expect(irm(['incident', 'note', 'x', '--at', '25:99'], { cwd: dir, env: later }).code).toBe(2);
   });
@@ -283,13 +282,36 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(md).toContain('needs this post-mortem within 72h of resolution: by 2026-11-30 15:10 UTC');
     expect(md).toContain('- **Duration**: 1 hour 10 minutes');
     expect(md).toContain('- **Severity**: P1');
-    expect(md).toMatch(/- \d\d:00 - Detected \(alert from monitoring\): No trades in database/);
-    expect(md).toMatch(/- \d\d:04 - Status: investigating/);
+    expect(md).toContain('- 14:00Z - Detected (alert from monitoring): No trades in database');
+    expect(md).toContain('- 14:04Z - Status: investigating');
     expect(md).toContain('- Hypothesis: the exchange connector lost its session');
     expect(md).toContain('## Resolution\n- restarted the connector');
     expect(md).toContain('- [ ] alert on connector session loss - Owner: [Name] - Due: [Date]');
     expect(md).toMatch(/```mermaid\ngantt\n[\s\S]*section Procedure\n {4}Detection and Assessment :done, s1, 2026-11-27 \d\d:00, 2026-11-27 \d\d:01[\s\S]*Resolved :milestone/);
     expect(statSync(join(dir, 'pm.md')).mode & 0o777).toBe(0o600);
+  });
+
+  it('one zone, whatever the machine\'s: ids, status, list, timeline, post-mortem and --at are UTC, labelled Z', () => {
+    const dir = tree({});
+    const env = { IRM_HOME: join(dir, 'state'), USER: 'dana', TZ: 'America/New_York', IRM_NOW: '2026-11-27T14:05:00Z' };
+    const t = irm(['triage', '--severity', 'P1', '--title', 'TZ test', '--until', '1', '--json'], { cwd: dir, env });
+    expect(t.json().incident).toBe('inc-20261127-1405');
+    const later = { ...env, IRM_NOW: '2026-11-27T14:40:00Z' };
+    expect(irm(['incident', 'note', 'deploy went out', '--at', '14:01'], { cwd: dir, env: later }).code).toBe(0);
+    const status = irm(['status'], { cwd: dir, env: later }).stdout;
+    expect(status).toContain('since detection at 2026-11-27 14:05Z');
+    expect(status).toContain('by 14:20Z');
+    expect(status).toContain('level 3 from 15:05Z');
+    // No unlabelled hh:mm anywhere: every time carries its Z.
+    expect(status.match(/\b\d\d:\d\d\b(?!Z)/g)).toBeNull();
+    expect(irm(['incident', 'list'], { cwd: dir, env: later }).stdout).toContain('2026-11-27 14:05Z');
+    const shown = irm(['incident', 'show'], { cwd: dir, env: later }).stdout;
+    expect(shown).toContain('14:01Z  Note: deploy went out (noted at 14:40Z)');
+    irm(['incident', 'status', 'resolved'], { cwd: dir, env: later });
+    const md = irm(['postmortem'], { cwd: dir, env: later }).stdout;
+    expect(md).toContain('- 14:05Z - Detected (alert from monitoring): [P1] TZ test');
+    expect(md).toContain('by 2026-11-30 14:40 UTC');
+    expect(md).toContain('- **Date**: 2026-11-27');
   });
 
   it('printing the post-mortem adds nothing to the record; writing it does, once per write', () => {

@@ -225,8 +225,8 @@ describe('irm triage on a terminal', () => {
     expect(md).toContain('- The flag says something else (runbook lab, cause flag-bad), confirmed by irm\'s checks.');
     expect(md).toContain('- Finding: the flag says bad');
     expect(md).toMatch(/## Resolution\n- Write the flag \(ran: echo ok > flag\)/);
-    expect(md).toMatch(/- \d\d:\d\d - Check "The flag says ok": problem/);
-    expect(md).toMatch(/- \d\d:\d\d - Status: resolved/);
+    expect(md).toMatch(/- \d\d:\d\dZ - Check "The flag says ok": problem/);
+    expect(md).toMatch(/- \d\d:\d\dZ - Status: resolved/);
     for (const s of ['Detection and Assessment', 'Initial Response', 'Investigation and Diagnosis', 'Resolution', 'Recovery and Verification']) expect(md).toMatch(new RegExp(`    ${s} :done, s\\d`));
   }, 90_000);
 

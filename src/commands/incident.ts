@@ -108,7 +108,7 @@ export function show(ctx: Context, id?: string): { incident: Incident; clock: Cl
   return { incident, clock: clock(incident, ctx.catalog().manual, nowOf(ctx.io.env)()) };
 }
 
-/** "14:05" (today, or yesterday when that is still to come), or an ISO time. */
+/** "14:05" UTC, the zone irm shows (today, or yesterday when that is still to come), or an ISO time. */
 export function parseWhen(text: string, now: Date): Date {
   const hm = text.match(/^(\d{1,2}):(\d{2})$/);
   if (hm) {
@@ -116,12 +116,12 @@ export function parseWhen(text: string, now: Date): Date {
     const m = Number(hm[2]);
     if (h > 23 || m > 59) throw new UsageError(`--at ${text}: not a time of day`);
     const d = new Date(now);
-    d.setHours(h, m, 0, 0);
-    if (d.getTime() > now.getTime()) d.setDate(d.getDate() - 1);
+    d.setUTCHours(h, m, 0, 0);
+    if (d.getTime() > now.getTime()) d.setUTCDate(d.getUTCDate() - 1);
     return d;
   }
   const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--at "${text}" is not a time`, 'write 14:05 (today) or an ISO time such as 2026-11-27T14:05:00Z');
+  if (Number.isNaN(d.getTime())) throw new UsageError(`--at "${text}" is not a time`, 'write 14:05 (UTC, today) or an ISO time such as 2026-11-27T14:05:00Z');
   if (d.getTime() > now.getTime()) throw new UsageError(`--at ${text} is in the future`);
   return d;
 }

@@ -3,16 +3,10 @@ import type { Manual } from '../model/schema.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import type { Incident, TimelineEvent } from './model.js';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-const hhmm = (iso: string) => {
-  const d = new Date(iso);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-};
-const day = (iso: string) => {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-};
-const mermaidTime = (iso: string) => `${day(iso)} ${hhmm(iso)}`;
+// UTC throughout, as irm status and the due line say: the timeline's times carry their Z.
+const hhmm = (iso: string) => new Date(iso).toISOString().slice(11, 16) + 'Z';
+const day = (iso: string) => new Date(iso).toISOString().slice(0, 10);
+const mermaidTime = (iso: string) => new Date(iso).toISOString().slice(0, 16).replace('T', ' ');
 
 /** One line of the timeline for an event, or nothing for events that only add detail. */
 export function describeEvent(e: TimelineEvent): string | undefined {
@@ -133,6 +127,7 @@ export function renderPostmortem(inc: Incident, manual: Manual, now: Date): stri
     '```mermaid',
     'gantt',
     `    title ${inc.id}: ${one(inc.title).replace(/[:#;%`]/g, ' ')}`,
+    '    %% times in UTC',
     '    dateFormat YYYY-MM-DD HH:mm',
     '    axisFormat %H:%M',
     '    section Procedure',

@@ -23,10 +23,10 @@ export class IncidentStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  /** A new id from the detection time: inc-20261127-1405, with a suffix when taken. */
+  /** A new id from the detection time in UTC, as irm shows every time: inc-20261127-1405, with a suffix when taken. */
   newId(detected: Date): string {
     const p = (n: number) => String(n).padStart(2, '0');
-    const base = `inc-${detected.getFullYear()}${p(detected.getMonth() + 1)}${p(detected.getDate())}-${p(detected.getHours())}${p(detected.getMinutes())}`;
+    const base = `inc-${detected.getUTCFullYear()}${p(detected.getUTCMonth() + 1)}${p(detected.getUTCDate())}-${p(detected.getUTCHours())}${p(detected.getUTCMinutes())}`;
     let id = base;
     for (let i = 2; existsSync(this.file(id)); i++) id = `${base}-${i}`;
     return id;

@@ -5,10 +5,8 @@ import { describeEvent } from '../incident/postmortem.js';
 import { formatDuration } from '../util/duration.js';
 import type { UI } from './ui.js';
 
-const hhmm = (iso: string) => {
-  const d = new Date(iso);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-};
+// Every time irm shows is UTC, labelled Z: one zone for everyone on the incident, whatever their machines say.
+const hhmm = (iso: string) => new Date(iso).toISOString().slice(11, 16) + 'Z';
 const stamp = (iso: string) => new Date(iso).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
 
 export function renderIncidentList(ui: UI, items: { id: string; title: string; severity: string; status: string; owner: string; detected_at: string }[]): string {
