@@ -405,7 +405,7 @@ describe('a severity that changes, an incident reopened', () => {
       dedup_key: id,
       payload: { summary: '[P0] Log rotation noisy', source: 'tradingbot', severity: 'critical', custom_details: { incident: id, severity: 'P0', raised_from: 'P3', reason: 'trading halted' } },
     });
-    expect(mailSubjects()).toEqual([`[P0] Incident ${id}: [P0] Log rotation noisy`]);
+    expect(mailSubjects()).toEqual([`[P0] Incident ${id}: Log rotation noisy`]);
     expect(relay.mails[0]!.data).toContain('raised from P3: trading halted');
     const put = jira.requests.filter((r) => r.method === 'PUT');
     expect(put.map((r) => [r.path, r.body])).toEqual([['/rest/api/2/issue/OPS-7', { fields: { priority: { name: 'Highest' } } }]]);
@@ -413,13 +413,13 @@ describe('a severity that changes, an incident reopened', () => {
 
     expect((await w.run(['incident', 'status', 'investigating'])).code).toBe(0);
     expect((await w.run(['incident', 'status', id, 'resolved'])).code).toBe(0);
-    expect(mailSubjects().at(-1)).toBe(`[P0] Resolved ${id}: [P0] Log rotation noisy`);
+    expect(mailSubjects().at(-1)).toBe(`[P0] Resolved ${id}: Log rotation noisy`);
     // Reopened: a new trigger on the same dedup_key, and the stakeholders told it is back.
     expect((await w.run(['incident', 'status', id, 'investigating', '--reason', 'halted again'])).code).toBe(0);
     expect(pd.requests.map((r) => r.body.event_action)).toEqual(['trigger', 'acknowledge', 'resolve', 'trigger']);
     expect(pd.requests.at(-1)!.body.payload).toMatchObject({ severity: 'critical', custom_details: { reopened: true, reason: 'halted again' } });
     expect(mailSubjects()).toHaveLength(3);
-    expect(mailSubjects().at(-1)).toBe(`[P0] Incident ${id}: [P0] Log rotation noisy`);
+    expect(mailSubjects().at(-1)).toBe(`[P0] Incident ${id}: Log rotation noisy`);
     expect(slack.requests.at(-1)!.body.text).toContain(`Reopened ${id}`);
   });
 
@@ -430,7 +430,7 @@ describe('a severity that changes, an incident reopened', () => {
     expect((await w.run(['incident', 'severity', id, 'P0'])).code).toBe(0);
     expect(pd.requests.map((r) => [r.body.event_action, r.body.payload?.severity])).toEqual([['trigger', 'error'], ['trigger', 'critical']]);
     expect(jira.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([{ fields: { priority: { name: 'Highest' } } }]);
-    expect(mailSubjects()).toEqual([`[P1] Incident ${id}: [P1] Fills slow`]);
+    expect(mailSubjects()).toEqual([`[P1] Incident ${id}: Fills slow`]);
     // Lowered below paging: the alert stays open (its severity follows) until resolved.
     expect((await w.run(['incident', 'severity', id, 'P2'])).code).toBe(0);
     expect(pd.requests.at(-1)!.body.payload.severity).toBe('warning');

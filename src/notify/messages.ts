@@ -138,7 +138,7 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
           labels: [`irm-${inc.id}`],
         },
       } satisfies JiraOp);
-      if (mails(e.severity)) createdMail(e, e.severity, lines);
+      if (mails(e.severity)) add('email', e, 'created', { subject: `[${e.severity}] Incident ${inc.id}: ${bare(e.title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
       continue;
     }
     const open = OPEN_STATUSES.includes(before.status);
