@@ -380,6 +380,35 @@ causes:
     expect(third).toMatchObject({ verdict: 'healthy', attempts: 3 });
   });
 
+  it('a following command stopped at the end of its window is judged on the output it gave meanwhile', () => {
+    const dir = tree({
+      'lab/f.yaml': oneCauseRunbook('judged', 'Judged while following', [
+        '      - id: wants-missing',
+        '        title: Wants a line that never comes',
+        '        run: while true; do echo tick; sleep 0.2; done',
+        '        stream: true',
+        '        expect: [{ contains: NOPE-NEVER }]',
+        '      - id: wants-tick',
+        '        title: Wants a tick, and says exit 0',
+        '        run: while true; do echo tick; sleep 0.2; done',
+        '        stream: true',
+        '        expect: [{ exit: 0 }, { contains: tick }]',
+      ]),
+    });
+    const r = run(dir, ['run', 'judged', '--yes', '--json', '--window', '1s']);
+    expect(r.code).toBe(1);
+    const [missing, tick] = r.json().checks;
+    expect(missing).toMatchObject({ verdict: 'problem', stream: true, note: 'followed for 1s, then stopped' });
+    expect(missing.reasons).toEqual([{ ok: false, wanted: 'output containing "NOPE-NEVER"', got: expect.stringMatching(/^tick/) }]);
+    // Killed by irm at the window's end: its exit status is irm's doing, not the command's, and is not held against it.
+    expect(tick).toMatchObject({ verdict: 'healthy', note: 'followed for 1s, then stopped' });
+    expect(tick.reasons).toEqual([
+      { ok: true, wanted: 'output containing "tick"', got: 'tick' },
+      { ok: true, wanted: 'exit status 0', got: 'not judged: irm stopped the command at the end of its window' },
+    ]);
+    expect(r.json().diagnosis.confirmed).toEqual(['c']);
+  });
+
   it('on a terminal-less text view, a following command prints as it goes', () => {
     const dir = tree({ 'lab/f.yaml': FOLLOW });
     const r = run(dir, ['run', 'follow', '--yes', '--window', '1s']);

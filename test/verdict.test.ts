@@ -95,6 +95,18 @@ describe('verdicts', () => {
     expect([pool(5), pool(20), pool(35)]).toEqual(['problem', 'warning', 'healthy']);
   });
 
+  it('a command stopped at the end of its window: judged on its output, its exit status left out', () => {
+    const stopped = (out: string) => result(out, null as unknown as number, '', { signal: 'SIGTERM', windowEnded: true });
+    expect(judge([{ contains: 'NOPE' }], undefined, stopped('tick\n'))).toMatchObject({ verdict: 'problem', reasons: [{ ok: false }] });
+    expect(judge(undefined, undefined, stopped('tick\n'))).toEqual({ verdict: 'healthy', reasons: [], warnings: [] });
+    // An exit status among alternatives: the others decide.
+    expect(judge([{ any: [{ exit: 0 }, { contains: 'NOPE' }] }], undefined, stopped('tick\n')).verdict).toBe('problem');
+    expect(judge([{ all: [{ exit: 0 }, { contains: 'tick' }] }], [{ exit: 0, says: 'a clean end' }], stopped('tick\n'))).toMatchObject({
+      verdict: 'healthy',
+      warnings: [{ ok: true, wanted: 'a clean end', got: 'not judged: irm stopped the command at the end of its window' }],
+    });
+  });
+
   it('could not run: a missing command, the docker daemon, a timeout, a missing script', () => {
     expect(couldNotRun(result('', 127, 'bash: line 1: redis-cli: command not found\n'))).toMatchObject({ kind: 'missing-command', message: 'command not found: redis-cli', hint: expect.stringContaining('redis-tools') });
     expect(couldNotRun(result('', 1, 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n'))).toMatchObject({ kind: 'docker-unavailable' });

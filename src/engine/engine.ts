@@ -356,11 +356,9 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
     outcome.error = { kind: 'unavailable', message: ctx.redact(`${unavailable.wanted}: ${unavailable.got}`), ...(hint ? { hint } : {}) };
     return;
   }
-  if (result.windowEnded) {
-    outcome.verdict = 'healthy';
-    outcome.note = `followed for ${Math.round(result.durationMs / 1000)}s, then stopped`;
-    return;
-  }
+  // Stopped at the end of its window, a following command is judged on what it printed meanwhile (judge() leaves its
+  // exit status out: that was irm's doing).
+  if (result.windowEnded) outcome.note = `followed for ${Math.round(result.durationMs / 1000)}s, then stopped`;
   const expand = (s: string) => expandSafe(ctx, s) ?? s;
   const expect = r.check ? r.check.expect : undefined;
   const j = judge(expect, r.check?.warn, result, expand);

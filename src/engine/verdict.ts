@@ -200,9 +200,52 @@ export interface Judgement {
   warnings: Reason[];
 }
 
-/** All expectations must hold for healthy; a failed warn expectation makes it a warning. Default: exit status 0. */
+/**
+ * An expectation without its exit-status parts, for a command irm stopped at the end of its window (a followed log):
+ * it had no exit status of its own to judge. Undefined when nothing else is left.
+ */
+function withoutExit(e: Expectation): Expectation | undefined {
+  if (e.exit !== undefined) return undefined;
+  if (e.any) {
+    const rest = e.any.map(withoutExit).filter((x): x is Expectation => !!x);
+    return rest.length ? { ...e, any: rest } : undefined;
+  }
+  if (e.all) {
+    const rest = e.all.map(withoutExit).filter((x): x is Expectation => !!x);
+    return rest.length ? { ...e, all: rest } : undefined;
+  }
+  return e;
+}
+
+/** Exit-status expectations left out of judging, said as reasons that hold, so that the verdict shows why. */
+function exitNotJudged(list: readonly Expectation[]): { judged: Expectation[]; notJudged: Reason[] } {
+  const judged: Expectation[] = [];
+  const notJudged: Reason[] = [];
+  for (const e of list) {
+    const kept = withoutExit(e);
+    if (kept) judged.push(kept);
+    if (kept === e) continue;
+    const wanted = e.says ?? (e.exit !== undefined ? `exit status ${[e.exit].flat().join(' or ')}` : 'an exit status');
+    notJudged.push({ ok: true, wanted, got: 'not judged: irm stopped the command at the end of its window' });
+  }
+  return { judged, notJudged };
+}
+
+/**
+ * All expectations must hold for healthy; a failed warn expectation makes it a warning. Default: exit status 0.
+ * A following command stopped at the end of its window is judged on the output it gave meanwhile; its exit status is
+ * irm's doing, so the exit-status expectations (and the default) do not apply.
+ */
 export function judge(expect: readonly Expectation[] | undefined, warn: readonly Expectation[] | undefined, r: RunResult, expand?: (s: string) => string): Judgement {
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (r.windowEnded) {
+    const e = exitNotJudged(expect ?? []);
+    const w = exitNotJudged(warn ?? []);
+    const reasons = [...e.judged.map((x) => evaluate(x, r, expand, escapeRe)), ...e.notJudged];
+    const warnings = [...w.judged.map((x) => evaluate(x, r, expand, escapeRe)), ...w.notJudged];
+    const verdict = reasons.every((x) => x.ok) ? (warnings.every((x) => x.ok) ? 'healthy' : 'warning') : 'problem';
+    return { verdict, reasons, warnings };
+  }
   const reasons = (expect?.length ? expect : [{ exit: 0 }]).map((e) => evaluate(e, r, expand, escapeRe));
   const warnings = (warn ?? []).map((e) => evaluate(e, r, expand, escapeRe));
   const verdict = reasons.every((x) => x.ok) ? (warnings.every((x) => x.ok) ? 'healthy' : 'warning') : 'problem';
