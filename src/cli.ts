@@ -270,7 +270,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       .description('diagnose with a runbook: ask its questions, run its checks with confirmation, give verdicts and a diagnosis')
       .argument('<id>', 'runbook id (irm list)')
       .option('--fix', 'without a terminal, also run the confirmed causes\' fixes (as --allow permits)')
-      .option('--wait-healthy <duration>', 're-run failing checks until they pass or the time is up (after a fix)')
+      .option('--wait-healthy <duration>', 're-run failing checks until they pass or the time is up (after a fix); one budget for the whole run')
   ).action(action(async (ctx, out, cmd, id: string) => {
     const opts = cmd.opts() as RunOptions;
     const { runRunbook } = await import('./commands/run.js');

@@ -342,6 +342,21 @@ describe('irm run', () => {
     // Nothing creates the file: it fails after its attempts.
     expect(r.json().checks.find((c: { id: string }) => c.id === 'flag-present').attempts).toBeGreaterThan(1);
   });
+
+  it('--wait-healthy is one budget for the whole run, not one per check', () => {
+    const failing = (id: string) => `      - { id: ${id}, title: Fails ${id}, run: "false" }`;
+    const dir = tree({ 'lab/f.yaml': oneCauseRunbook('failing', 'Three failing checks', [failing('f1'), failing('f2'), failing('f3')]) });
+    const t0 = Date.now();
+    const r = run(dir, ['run', 'failing', '--yes', '--json', '--wait-healthy', '4s']);
+    const took = Date.now() - t0;
+    expect(r.code).toBe(1);
+    // The first check takes the budget, retrying; once it is up, the others run once each.
+    const [f1, f2, f3] = r.json().checks;
+    expect(f1.attempts).toBeGreaterThan(1);
+    expect([f2.attempts, f3.attempts]).toEqual([1, 1]);
+    // A budget per check took 3 x 4s and more.
+    expect(took).toBeLessThan(10_000);
+  });
 });
 
 describe('following and retrying', () => {

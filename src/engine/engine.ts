@@ -50,7 +50,7 @@ export interface Mode {
   fix: boolean;
   /** Diagnose only: the fixes are offered elsewhere (triage's resolution step). */
   noFixes?: boolean;
-  /** --wait-healthy: re-run failing checks until they pass or this much time is up. */
+  /** --wait-healthy: re-run failing checks until they pass or this much time, for the whole run, is up. */
   waitHealthyMs?: number;
   windowMs?: number;
 }
@@ -142,6 +142,11 @@ export interface EngineContext {
   sleep?: (ms: number) => Promise<void>;
   /** The runbook being walked (the default confirmation word). */
   currentRunbook?: string;
+  /**
+   * When --wait-healthy's time is up (ms since the epoch): one budget for the whole run, set when it starts, so that
+   * three checks that keep failing take the budget once, not three times.
+   */
+  waitHealthyUntil?: number;
 }
 
 /** Ctrl-C: the first ends the running command; a second one soon after (or one with nothing running) quits. */
@@ -418,7 +423,9 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
   }
   const retry = r.check?.retry;
   const sleep = ctx.sleep ?? ((ms: number) => new Promise((res) => setTimeout(res, ms)));
-  const deadline = ctx.mode.waitHealthyMs !== undefined && r.kind === 'check' ? Date.now() + ctx.mode.waitHealthyMs : undefined;
+  // A diagnosis has set the budget at its start; a command run on its own starts it here.
+  if (ctx.mode.waitHealthyMs !== undefined) ctx.waitHealthyUntil ??= Date.now() + ctx.mode.waitHealthyMs;
+  const deadline = r.kind === 'check' ? ctx.waitHealthyUntil : undefined;
   let attempts = 0;
   for (;;) {
     attempts++;
@@ -454,7 +461,7 @@ function retryDelayOf(check: Check | undefined): number {
 
 /**
  * The longest a check may take: each attempt until its timeout (a following command until its window, which it
- * surely lasts), and the waits between retries. --wait-healthy is left out: it stretches every failing check alike.
+ * surely lasts), and the waits between retries. --wait-healthy is left out: it is one budget for the whole run.
  */
 export function longestRun(check: Check, runbook: Runbook, mode: Mode): number {
   const timeout = timeoutOf(check, runbook);
@@ -527,6 +534,8 @@ function applyBranch(ctx: EngineContext, b: Branch | undefined, queue: string[],
 /** Walk a runbook with the operator and return the diagnosis. */
 export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Diagnosis> {
   ctx.currentRunbook = runbook.id;
+  // --wait-healthy's time counts from the start of the run.
+  if (ctx.mode.waitHealthyMs !== undefined) ctx.waitHealthyUntil ??= Date.now() + ctx.mode.waitHealthyMs;
   const deployment = deploymentOf(ctx.vars);
   const state: WalkState = { autoRead: false, decisions: [], refused: 0 };
   const diagnosis: Diagnosis = {
