@@ -192,7 +192,8 @@ describe('irm run on a terminal', () => {
       await pty.type('\u0003');
       await pty.expect('⊘ interrupted');
       await pty.expect('Diagnosis');
-      expect(await pty.exited).toBe(0);
+      await pty.expect('Interrupted: the diagnosis above covers what was done.');
+      expect(await pty.exited).toBe(130);
     } finally {
       pty.kill();
     }

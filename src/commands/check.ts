@@ -165,7 +165,7 @@ export async function check(ctx: Context, ids: string[], opts: CheckOptions, int
     if (r.verdict === 'healthy' || r.verdict === 'warning' || r.verdict === 'problem' || r.verdict === 'error') summary[r.verdict]++;
     else summary.skipped++;
   }
-  const interrupted = interrupts.quit;
+  const interrupted = interrupts.quit || rows.some((r) => r.verdict === 'interrupted');
   return {
     started_at: started.toISOString(),
     duration_ms: Math.round(performance.now() - t0),

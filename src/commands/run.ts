@@ -96,9 +96,12 @@ export function operatorFor(ctx: Context, opts: RunOptions): { interactive: bool
   return { interactive: ctx.io.stdinIsTTY && !opts.nonInteractive && !opts.dryRun };
 }
 
-/** The exit code a diagnosis earns: 130 interrupted, 4 refused, 1 a problem or a check that could not run, else 0. */
+/**
+ * The exit code a diagnosis earns: 130 interrupted (quit, or a command stopped with Ctrl-C: the diagnosis lacks its
+ * evidence), 4 refused, 1 a problem or a check that could not run, else 0.
+ */
 export function exitCodeOf(outcomes: CheckOutcome[], d: { interrupted: boolean; refused: number; confirmed?: string[] }): number {
-  if (d.interrupted) return EXIT.interrupted;
+  if (d.interrupted || outcomes.some((o) => o.verdict === 'interrupted')) return EXIT.interrupted;
   if (d.refused) return EXIT.refused;
   if (d.confirmed?.length || outcomes.some((o) => o.kind === 'check' && (o.verdict === 'problem' || o.verdict === 'error'))) return EXIT.problem;
   if (outcomes.some((o) => o.kind !== 'check' && (o.verdict === 'problem' || o.verdict === 'error'))) return EXIT.problem;
@@ -212,7 +215,8 @@ export async function runQuick(ctx: Context, name: string, opts: RunOptions, ope
     outcomes.push(await runCommand(s.engine, { ...item, runbookId: group }));
   }
   const refused = outcomes.filter((o) => o.verdict === 'refused').length;
-  const interrupted = interrupts.quit || outcomes.some((o) => o.verdict === 'interrupted' && o.note === 'quit');
+  // A command stopped with Ctrl-C did not do its work, as one quit before it ran did not.
+  const interrupted = interrupts.quit || outcomes.some((o) => o.verdict === 'interrupted');
   const exit = interrupted ? EXIT.interrupted : refused ? EXIT.refused : outcomes.some((o) => o.verdict === 'problem' || o.verdict === 'error') ? EXIT.problem : EXIT.ok;
   return { group, commands: outcomes.map(stripOutcome), refused, interrupted, exit_code: exit };
 }

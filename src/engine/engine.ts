@@ -108,6 +108,7 @@ export interface Diagnosis {
   confirmed: string[];
   conclusion?: string;
   decisions: { at: string; decision: string }[];
+  /** Incomplete: the operator quit, or a command was stopped (Ctrl-C) and its check has no verdict. */
   interrupted: boolean;
   refused: number;
   dry_run: boolean;
@@ -649,6 +650,9 @@ export async function diagnose(runbook: Runbook, ctx: EngineContext): Promise<Di
     diagnosis.confirmed = diagnosis.causes.filter((c) => c.status === 'confirmed').map((c) => c.id);
     state.decisions.push({ at: 'diagnosis', decision: 'quit' });
   }
+  // One Ctrl-C stops a command and the walk goes on, but that check gave no evidence: the diagnosis is incomplete.
+  const solutions = diagnosis.causes.flatMap((c) => c.solution.map((x) => x.outcome));
+  if ([...diagnosis.preflight, ...diagnosis.causes.flatMap((c) => c.checks), ...solutions].some((o) => o?.verdict === 'interrupted')) diagnosis.interrupted = true;
   diagnosis.refused = state.refused;
   ctx.emit({ type: 'diagnosis', diagnosis });
   return diagnosis;
