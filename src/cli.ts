@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, type GlobalOptions, type IO } from './context.js';
 import { PACKAGE_DIR } from './load/catalog.js';
-import { EXIT, EXIT_CODE_TABLE, IrmError, RunbookError, UsageError } from './errors.js';
+import { EndedBySignalError, EXIT, EXIT_CODE_TABLE, InterruptedError, IrmError, RunbookError, UsageError } from './errors.js';
 import { formatDiagnostic, sortDiagnostics, type Paint } from './load/diagnostics.js';
 import { decideColor } from './views/color.js';
 import type { UI } from './views/ui.js';
@@ -58,7 +58,45 @@ function canSpin(stream: { isTTY?: boolean; columns?: number }): boolean {
   return stream.isTTY === true && (stream.columns ?? 0) > 0;
 }
 
-/** The operator, the view and Ctrl-C handling for a command that runs things. */
+/**
+ * SIGTERM or SIGHUP (a supervisor, `kill`, a closed terminal) for a command that runs commands. Those run in process
+ * groups of their own, which neither signal reaches: irm stops them as on a timeout (SIGTERM, a grace, SIGKILL),
+ * ends the walk, reports what was done and exits with 128 + the signal's number. Should the walk not wind down in
+ * time, or a second signal come, the groups are killed and irm exits at once: process.exit() is the point then.
+ */
+async function onTermination(interrupts: import('./engine/engine.js').Interrupts, stderr: IO['stderr']) {
+  const { signalRunning, KILL_GRACE_MS } = await import('./engine/runner.js');
+  const exitCodes = { SIGHUP: EXIT.hangup, SIGTERM: EXIT.terminated } as const;
+  let code: number | undefined;
+  const onSignal = (signal: keyof typeof exitCodes) => {
+    if (code !== undefined) {
+      signalRunning('SIGKILL');
+      process.exit(code);
+    }
+    code = exitCodes[signal];
+    try {
+      stderr.write(`\nirm: ${signal}: stopping the running commands; keeping what was done\n`);
+    } catch {
+      /* the terminal may be gone (SIGHUP) */
+    }
+    interrupts.terminate(signal);
+    setTimeout(() => {
+      signalRunning('SIGKILL');
+      process.exit(code);
+    }, KILL_GRACE_MS + 3000).unref();
+  };
+  const signals = ['SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    /** 128 + the signal's number once irm is being ended by one, else undefined. */
+    code: () => code,
+    close: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
+}
+
+/** The operator, the view, Ctrl-C and termination handling for a command that runs things. */
 async function engineIO(ctx: Context, out: Output, opts: RunOptions) {
   const { Interrupts, scriptedOperator } = await import('./engine/engine.js');
   const { operatorFor } = await import('./commands/run.js');
@@ -78,14 +116,25 @@ async function engineIO(ctx: Context, out: Output, opts: RunOptions) {
   let operator: Operator = scriptedOperator;
   if (interactive) {
     const { InteractiveOperator } = await import('./views/prompts.js');
-    operator = new InteractiveOperator(ui, screen);
+    operator = new InteractiveOperator(ui, screen, process.stdin, interrupts.ending);
   }
   const onSigint = () => {
     const what = interrupts.interrupt();
     ctx.io.stderr.write(what === 'command' ? '\nirm: stopping the command (Ctrl-C again quits)\n' : '\nirm: quitting; keeping what was done\n');
   };
   process.on('SIGINT', onSigint);
-  return { operator, emit, interrupts, close: () => process.off('SIGINT', onSigint) };
+  const termination = await onTermination(interrupts, ctx.io.stderr);
+  return {
+    operator,
+    emit,
+    interrupts,
+    /** The exit code when a signal is ending irm (128 + its number), else undefined. */
+    terminated: termination.code,
+    close: () => {
+      process.off('SIGINT', onSigint);
+      termination.close();
+    },
+  };
 }
 
 /** Run one engine command (irm run, irm ref run) with engineIO: its report as JSON with --json, its exit code. */
@@ -93,8 +142,14 @@ async function engineRun(ctx: Context, out: Output, opts: RunOptions, go: (io: A
   const io = await engineIO(ctx, out, opts);
   try {
     const report = await go(io);
+    report.exit_code = io.terminated() ?? report.exit_code;
     if (out.json) out.data(report);
     return report.exit_code;
+  } catch (e) {
+    // Ended by a signal at a prompt (the prompt gave up): the error and the exit name the signal, not Ctrl-C.
+    const code = io.terminated();
+    if (code !== undefined && e instanceof InterruptedError) throw new EndedBySignalError(io.interrupts.terminatedBy!, code);
+    throw e;
   } finally {
     io.close();
   }
@@ -297,6 +352,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         interrupts.interrupt();
       };
       process.on('SIGINT', onSigint);
+      const termination = await onTermination(interrupts, ctx.io.stderr);
       // On a terminal, say what is running until the report is ready; scripts get the report alone.
       const stderr = ctx.io.stderr as NodeJS.WriteStream;
       let progress: import('./views/check-view.js').CheckProgressView | undefined;
@@ -307,6 +363,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       }
       try {
         const r = await check(ctx, ids, opts, interrupts, progress?.result, progress);
+        r.exit_code = termination.code() ?? r.exit_code;
         progress?.stop();
         if (format === 'json') out.data(r);
         else if (format === 'junit') out.print(junit(r));
@@ -316,6 +373,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
       } finally {
         progress?.stop();
         process.off('SIGINT', onSigint);
+        termination.close();
       }
     }));
 
@@ -369,6 +427,7 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
           if (opts.dryRun) useScratchState(ctx);
           r = await triage(ctx, opts, { operator: io.operator, ask, emit: io.emit, say, interrupts: io.interrupts });
         }
+        r.exit_code = io.terminated() ?? r.exit_code;
         if (out.json) out.data(r);
         else if (opts.dryRun) say(`\nDry run: incident ${r.incident} (${r.title}) was not recorded, and nobody was notified.`);
         else say(`\nIncident ${r.incident}: ${r.title} (${r.status}, step ${Math.min(r.step, 5)} of 5). irm status ${r.incident} shows its clock.`);

@@ -7,6 +7,9 @@ export const EXIT = {
   invalid: 3,
   refused: 4,
   interrupted: 130,
+  /** 128 + the signal's number, as a shell reports a program a signal ended. */
+  hangup: 129,
+  terminated: 143,
 } as const;
 
 export const EXIT_CODE_TABLE: [number, string][] = [
@@ -16,6 +19,8 @@ export const EXIT_CODE_TABLE: [number, string][] = [
   [EXIT.invalid, 'invalid runbook or configuration'],
   [EXIT.refused, 'refused: a command needed a confirmation that was not given'],
   [EXIT.interrupted, 'interrupted (Ctrl-C)'],
+  [EXIT.hangup, 'ended by SIGHUP (its terminal closed): running commands stopped, what was done reported'],
+  [EXIT.terminated, 'ended by SIGTERM: running commands stopped, what was done reported'],
 ];
 
 export class IrmError extends Error {
@@ -48,4 +53,11 @@ export class RefusedError extends IrmError {
 
 export class InterruptedError extends IrmError {
   override readonly exitCode: number = EXIT.interrupted;
+}
+
+/** irm was ended by a signal (SIGTERM, SIGHUP) before it had anything to report: exit 128 + the signal's number. */
+export class EndedBySignalError extends IrmError {
+  constructor(signal: string, override readonly exitCode: number) {
+    super(`ended by ${signal}`);
+  }
 }

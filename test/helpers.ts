@@ -1,5 +1,5 @@
 // Spawning the built bin/irm as a user would, in a temporary folder of its own.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -91,4 +91,56 @@ export const ANSI = /\u001b\[/;
  */
 export function oneCauseRunbook(id: string, title: string, checks: string[], head: string[] = []): string {
   return [`id: ${id}`, `title: ${title}`, 'summary: A test runbook', 'severity: P3', 'symptoms: [x]', ...head, 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', ...checks, '    solution:', '      - text: n/a', ''].join('\n');
+}
+
+/** Each process of the machine: pid, parent, process group, state and command line. */
+export async function processes(): Promise<{ pid: number; ppid: number; pgid: number; stat: string; args: string }[]> {
+  const out = await new Promise<string>((res) => {
+    const p = spawn('ps', ['-eo', 'pid=,ppid=,pgid=,stat=,args=']);
+    let text = '';
+    p.stdout.on('data', (d) => (text += d));
+    p.on('close', () => res(text));
+  });
+  return out.split('\n').flatMap((l) => {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(l);
+    return m ? [{ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), stat: m[4]!, args: m[5]! }] : [];
+  });
+}
+
+/**
+ * The process groups of the commands (not irm) whose line holds each marker: waits until all of them run, up to
+ * about 20 s.
+ */
+export async function groupsOf(markers: string[]): Promise<number[]> {
+  for (let i = 0; i < 200; i++) {
+    const ps = await processes();
+    const groups = markers.map((m) => ps.find((p) => p.args.includes(m) && !p.args.includes('bin/irm'))?.pgid);
+    if (groups.every((g) => g !== undefined)) return groups as number[];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not all running: ${markers.join(', ')}`);
+}
+
+/** The processes still alive in those groups, as "pid args" (a zombie has ended: only its reaping is left). */
+export async function survivors(groups: number[]): Promise<string[]> {
+  const left = (await processes()).filter((p) => groups.includes(p.pgid) && !p.stat.startsWith('Z'));
+  return left.filter((p) => {
+    try {
+      process.kill(p.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }).map((p) => `${p.pid} ${p.args}`);
+}
+
+/** Kill what is left of those groups: a test that fails must not leave its commands running. */
+export function killGroups(groups: number[]): void {
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      /* gone, as it should be */
+    }
+  }
 }

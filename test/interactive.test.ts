@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { irm, tree } from './helpers.js';
+import { groupsOf, irm, killGroups, processes, survivors, tree } from './helpers.js';
 import { Pty } from './pty.js';
 
 const LAB = `
@@ -195,6 +195,43 @@ describe('irm run on a terminal', () => {
       await pty.expect('Interrupted: the diagnosis above covers what was done.');
       expect(await pty.exited).toBe(130);
     } finally {
+      pty.kill();
+    }
+  });
+
+  it('SIGTERM at a prompt: the prompt gives up, the diagnosis so far is printed, exit 143', async () => {
+    const dir = tree({ 'lab/lab.yaml': LAB, flag: 'ok\n' });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('What do you see?');
+      const irmPid = (await processes()).find((p) => p.ppid === pty.pid)!.pid;
+      process.kill(irmPid, 'SIGTERM');
+      await pty.expect('irm: SIGTERM: stopping the running commands');
+      await pty.expect('Diagnosis');
+      await pty.expect('Interrupted: the diagnosis above covers what was done.');
+      expect(await pty.exited).toBe(143);
+    } finally {
+      pty.kill();
+    }
+  });
+
+  it('closing the terminal during a command (SIGHUP) leaves nothing of it running', async () => {
+    const marker = `irm-hangup-${process.pid}-${Date.now()}`;
+    const follows = LAB.replace('run: echo hello', `run: "tail -f flag; : ${marker}"\n        stream: true`);
+    const dir = tree({ 'lab/lab.yaml': follows, flag: 'ok\n' });
+    const pty = new Pty(['run', 'lab', '--runbooks', 'lab', '--yes', '--window', '120s'], { cwd: dir, env: { NO_COLOR: '1' } });
+    let groups: number[] = [];
+    try {
+      await pty.expect('What do you see?');
+      await pty.type('\r');
+      groups = await groupsOf([marker]);
+      const irmPid = (await processes()).find((p) => p.ppid === pty.pid)!.pid;
+      // The terminal goes away (its emulator is killed): the kernel hangs up irm's session.
+      pty.kill();
+      for (let i = 0; i < 100 && (await processes()).some((p) => p.pid === irmPid && !p.stat.startsWith('Z')); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await survivors(groups)).toEqual([]);
+    } finally {
+      killGroups(groups);
       pty.kill();
     }
   });

@@ -23,6 +23,11 @@ export class Pty {
     this.exited = new Promise((res) => this.child.on('close', (code) => res(code)));
   }
 
+  /** The pid of `script`, whose child (exec'd) is irm. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Everything written so far, terminal escapes and all. */
   get output(): string {
     return this.raw;

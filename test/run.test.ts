@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, irm, oneCauseRunbook, tree } from './helpers.js';
+import { BIN, cleanEnv, groupsOf, irm, killGroups, oneCauseRunbook, processes, survivors, tree } from './helpers.js';
 
 /** A runbook of plain shell checks: each cause is a situation the test sets up with files. */
 const LAB = `
@@ -616,6 +616,113 @@ describe('Ctrl-C', () => {
     const report = JSON.parse(p.out());
     expect(report.interrupted).toBe(true);
     expect(report.results.map((c: { id: string; verdict: string }) => `${c.id}:${c.verdict}`)).toEqual(['endless:interrupted', 'after:interrupted', 'quick:healthy']);
+  });
+});
+
+describe('ended by a signal (SIGTERM, SIGHUP: a closed terminal)', () => {
+  function start(dir: string, args: string[], env: Record<string, string> = {}) {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const done = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    return { child, done, out: () => stdout, err: () => stderr };
+  }
+
+  const mark = (what: string) => `irm-${what}-${process.pid}-${Date.now()}`;
+
+  it('SIGTERM during irm run: the command group is killed (SIGKILL after the grace for one that ignores SIGTERM), the report kept, exit 143', async () => {
+    const plain = mark('sleeper');
+    const stubborn = mark('stubborn');
+    // The first check ignores SIGTERM, and so does its sleep, which inherits that: only SIGKILL after the grace ends
+    // them. The second must never start.
+    const dir = tree({
+      'lab/t.yaml': oneCauseRunbook('sig', 'Ended by a signal', [
+        `      - { id: stubborn, title: Ignores SIGTERM, run: "trap '' TERM; echo started; sleep 300; : ${stubborn}" }`,
+        `      - { id: sleeper, title: Never runs, run: "sleep 300; : ${plain}" }`,
+      ]),
+    });
+    const p = start(dir, ['run', 'sig', '--yes', '--json', '--runbooks', 'lab']);
+    const groups = await groupsOf([stubborn]);
+    try {
+      p.child.kill('SIGTERM');
+      const code = await p.done;
+      expect(code, p.err()).toBe(143);
+      expect(await survivors(groups)).toEqual([]);
+      const report = JSON.parse(p.out());
+      expect(report).toMatchObject({ interrupted: true, exit_code: 143 });
+      expect(report.checks[0]).toMatchObject({ id: 'stubborn', verdict: 'interrupted', note: 'stopped: irm received SIGTERM', signal: 'SIGKILL' });
+      // Nothing starts once irm is being ended.
+      expect(report.checks.find((c: { id: string }) => c.id === 'sleeper')).toBeUndefined();
+      expect((await processes()).some((x) => x.args.includes(plain))).toBe(false);
+      expect(p.err()).toContain('irm: SIGTERM: stopping the running commands');
+    } finally {
+      killGroups(groups);
+    }
+  });
+
+  it('SIGHUP during irm check: every running check is stopped, a followed one too; exit 129 with the report', async () => {
+    const follow = mark('follow');
+    const sleeper = mark('sleeper');
+    const dir = tree({
+      'log.txt': 'one line\n',
+      'lab/t.yaml': oneCauseRunbook('sig', 'Ended by a signal', [
+        `      - { id: follows, title: Follows a log, stream: true, run: "tail -f log.txt; : ${follow}" }`,
+        `      - { id: sleeps, title: Sleeps, run: "sleep 300; : ${sleeper}" }`,
+      ]),
+    });
+    const p = start(dir, ['check', 'sig', '--json', '--window', '120s', '--runbooks', 'lab']);
+    const groups = await groupsOf([follow, sleeper]);
+    try {
+      p.child.kill('SIGHUP');
+      const code = await p.done;
+      expect(code, p.err()).toBe(129);
+      expect(await survivors(groups)).toEqual([]);
+      const report = JSON.parse(p.out());
+      expect(report).toMatchObject({ interrupted: true, exit_code: 129 });
+      expect(report.results.map((r: { id: string; verdict: string; note: string }) => `${r.id}:${r.verdict}:${r.note}`)).toEqual([
+        'follows:interrupted:stopped: irm received SIGHUP',
+        'sleeps:interrupted:stopped: irm received SIGHUP',
+      ]);
+    } finally {
+      killGroups(groups);
+    }
+  });
+
+  it('SIGTERM while a check waits to be tried again: no other attempt starts, the last verdict stands, exit 143', async () => {
+    const dir = tree({ 'lab/t.yaml': oneCauseRunbook('sig', 'Ended by a signal', ['      - { id: fails, title: Fails, run: "echo attempt >> attempts; false" }']) });
+    const p = start(dir, ['run', 'sig', '--yes', '--wait-healthy', '5m', '--runbooks', 'lab']);
+    for (let i = 0; i < 200 && !p.out().includes('trying again (attempt 2)'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(p.out()).toContain('trying again (attempt 2)');
+    p.child.kill('SIGTERM');
+    expect(await p.done).toBe(143);
+    expect(readFileSync(join(dir, 'attempts'), 'utf8')).toBe('attempt\n');
+    expect(p.out()).toMatch(/Fails: problem: expected exit status 0/);
+  });
+
+  it('SIGTERM during irm triage: the investigation\'s command is stopped and the incident kept; exit 143', async () => {
+    const sleeper = mark('triage');
+    const dir = tree({
+      'lab/t.yaml': oneCauseRunbook('sig', 'Ended by a signal', [`      - { id: sleeps, title: Sleeps, run: "sleep 300; : ${sleeper}" }`]),
+      'irm.yaml': 'runbooks: [lab]\nvariables:\n  deployment: host\n  api_port: 1\n  log_dir: logs\n',
+      'logs/app.log': 'INFO started\n',
+    });
+    const env = { IRM_HOME: join(dir, 'state') };
+    const p = start(dir, ['triage', '--severity', 'P3', '--title', 'Sleepy', '--runbook', 'sig', '--yes', '--json'], env);
+    const groups = await groupsOf([sleeper]);
+    try {
+      p.child.kill('SIGTERM');
+      const code = await p.done;
+      expect(code, p.err()).toBe(143);
+      expect(await survivors(groups)).toEqual([]);
+      const r = JSON.parse(p.out());
+      expect(r).toMatchObject({ exit_code: 143, stopped: expect.stringContaining('interrupted') });
+      const inc = irm(['incident', 'show', r.incident, '--json'], { cwd: dir, env }).json().incident;
+      expect(inc.events.find((e: { type: string; check?: string }) => e.type === 'command' && e.check === 'sleeps')).toMatchObject({ verdict: 'interrupted' });
+    } finally {
+      killGroups(groups);
+    }
   });
 });
 

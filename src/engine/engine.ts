@@ -153,6 +153,11 @@ export interface EngineContext {
 /** Ctrl-C: the first ends the running command; a second one soon after (or one with nothing running) quits. */
 export class Interrupts {
   quit = false;
+  /** The signal that is ending irm (SIGTERM, SIGHUP), once one has come: see terminate(). */
+  terminatedBy?: NodeJS.Signals;
+  private readonly terminating = new AbortController();
+  /** Aborted when irm is being ended by a signal: a prompt waiting on the operator gives up. */
+  readonly ending: AbortSignal = this.terminating.signal;
   /** Every command running now: irm check runs several at once, and Ctrl-C must reach each of them. */
   private readonly running = new Map<AbortSignal, AbortController>();
   private last = -Infinity;
@@ -184,6 +189,14 @@ export class Interrupts {
     this.quit = true;
     for (const c of this.running.values()) c.abort();
     return 'quit';
+  }
+
+  /** irm is being ended (SIGTERM, SIGHUP): every running command is stopped, no other starts, and the walk ends. */
+  terminate(signal: NodeJS.Signals): void {
+    this.terminatedBy ??= signal;
+    this.quit = true;
+    for (const c of this.running.values()) c.abort();
+    this.terminating.abort();
   }
 }
 
@@ -346,7 +359,7 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
 function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: CheckOutcome): void {
   if (result.interrupted) {
     outcome.verdict = 'interrupted';
-    outcome.note = 'stopped with Ctrl-C';
+    outcome.note = ctx.interrupts.terminatedBy ? `stopped: irm received ${ctx.interrupts.terminatedBy}` : 'stopped with Ctrl-C';
     return;
   }
   const cannot = couldNotRun(result);
@@ -423,7 +436,20 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
     return outcome;
   }
   const retry = r.check?.retry;
-  const sleep = ctx.sleep ?? ((ms: number) => new Promise((res) => setTimeout(res, ms)));
+  // Between attempts: a wait that ends early when irm is being ended (SIGTERM, SIGHUP), so that it ends promptly.
+  const sleep =
+    ctx.sleep ??
+    ((ms: number) =>
+      new Promise<void>((res) => {
+        const ending = ctx.interrupts.ending;
+        const done = () => {
+          clearTimeout(timer);
+          ending.removeEventListener('abort', done);
+          res();
+        };
+        const timer = setTimeout(done, ms);
+        ending.addEventListener('abort', done, { once: true });
+      }));
   // A diagnosis has set the budget at its start; a command run on its own starts it here.
   if (ctx.mode.waitHealthyMs !== undefined) ctx.waitHealthyUntil ??= Date.now() + ctx.mode.waitHealthyMs;
   const deadline = r.kind === 'check' ? ctx.waitHealthyUntil : undefined;
@@ -443,6 +469,11 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
     }
     ctx.emit({ type: 'note', message: `${r.title}: ${outcome.verdict}; trying again (attempt ${attempts + 1})` });
     await sleep(retryDelayOf(r.check));
+    // Quit (or ended by a signal) while waiting: the last attempt's verdict stands; nothing more starts.
+    if (ctx.interrupts.quit) {
+      ctx.emit({ type: 'check-end', outcome });
+      return outcome;
+    }
   }
 }
 

@@ -43,7 +43,8 @@ export interface Runner {
   run(req: RunRequest): Promise<RunResult>;
 }
 
-const KILL_GRACE_MS = 2000;
+/** How long a command has to end after SIGTERM before its process group gets SIGKILL. */
+export const KILL_GRACE_MS = 2000;
 
 /**
  * Each read from a command's pipe is a new 64 KiB buffer outside the JavaScript heap. Its wrapper is tiny, so the heap
@@ -84,6 +85,29 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The process groups of the commands running now. Each command runs in a group (and session) of its own, so that
+ * the group can be killed whole; but then no signal irm gets (SIGTERM, a closed terminal's SIGHUP) reaches it, and
+ * irm must end them itself: a `tail -f` left behind runs forever.
+ */
+const liveGroups = new Set<number>();
+
+/** Send a signal to the process group of every command running now. */
+export function signalRunning(signal: NodeJS.Signals): void {
+  for (const pid of liveGroups) killGroup(pid, signal);
+}
+
+/**
+ * The last resort, whatever ends irm (process.exit, an uncaught error, a signal handled late): the groups still
+ * running are killed as irm exits. Nothing can be waited for then, so they get SIGKILL, not SIGTERM and a grace.
+ */
+let exitHook = false;
+function killGroupsOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => signalRunning('SIGKILL'));
+}
+
 export class LocalRunner implements Runner {
   readonly name = 'local';
 
@@ -106,6 +130,10 @@ export class LocalRunner implements Runner {
       detached: true,
       stripFinalNewline: false,
     });
+    if (child.pid) {
+      killGroupsOnExit();
+      liveGroups.add(child.pid);
+    }
     let timedOut = false;
     let windowEnded = false;
     let interrupted = false;
@@ -131,12 +159,17 @@ export class LocalRunner implements Runner {
       });
     collect(child.stdout, so, 'stdout');
     collect(child.stderr, se, 'stderr');
-    const result = await child;
-    clearTimeout(timer);
-    if (forceTimer) clearTimeout(forceTimer);
-    req.signal?.removeEventListener('abort', onAbort);
-    // The command's own children may hold the pipes open after it exits; end the group now.
-    if (timedOut || windowEnded || interrupted) killGroup(child.pid, 'SIGKILL');
+    let result: Awaited<typeof child>;
+    try {
+      result = await child;
+    } finally {
+      clearTimeout(timer);
+      if (forceTimer) clearTimeout(forceTimer);
+      req.signal?.removeEventListener('abort', onAbort);
+      // The command's own children may hold the pipes open after it exits; end the group now.
+      if (timedOut || windowEnded || interrupted) killGroup(child.pid, 'SIGKILL');
+      if (child.pid) liveGroups.delete(child.pid);
+    }
     const r: RunResult = {
       exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
       signal: result.signal ?? null,

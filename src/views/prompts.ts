@@ -17,12 +17,13 @@ export class InteractiveOperator implements Operator, TriageAsk {
 
   private readonly output: NodeJS.WritableStream;
 
-  constructor(private readonly ui: UI, output: OutStream, private readonly stdin: NodeJS.ReadableStream = process.stdin) {
+  /** `ending`: aborted when irm is being ended by a signal (SIGTERM, SIGHUP): the prompt waiting then gives up. */
+  constructor(private readonly ui: UI, output: OutStream, private readonly stdin: NodeJS.ReadableStream = process.stdin, private readonly ending?: AbortSignal) {
     this.output = asNodeStream(output);
   }
 
   private get context() {
-    return { output: this.output, input: this.stdin, clearPromptOnDone: false };
+    return { output: this.output, input: this.stdin, clearPromptOnDone: false, ...(this.ending ? { signal: this.ending } : {}) };
   }
 
   private async ask<T>(p: () => Promise<T>): Promise<T> {
