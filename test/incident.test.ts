@@ -263,6 +263,19 @@ describe('irm incident, status, escalate, postmortem', () => {
     expect(irm(['incident', 'attach', 'missing.log'], { cwd: dir, env }).code).toBe(2);
   });
 
+  it('irm incident attach masks a secret that the cut of a big file splits', () => {
+    const { dir, env } = setup();
+    // The kept tail (the last 512 KiB) starts ten characters before the end of the key's value.
+    const pad = '\n' + 'x'.repeat(512 * 1024 - 11) + '\n';
+    const big = 'log line\n'.repeat(100_000) + 'BINANCE_API_KEY=bnc-very-secret-key' + pad;
+    writeFileSync(join(dir, 'app.log'), big);
+    const r = irm(['incident', 'attach', 'app.log', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    const kept = readFileSync(r.json().path, 'utf8');
+    expect(kept).toMatch(/\[\.\.\. \d+ bytes cut by irm \.\.\.\]\n\*{8}\nxxx/);
+    expect(kept).not.toContain('secret-key');
+  });
+
   it('irm postmortem fills the manual\'s template from the record, with a timeline and a Mermaid chart', () => {
     const { dir, env, id } = setup();
     const t = (iso: string) => ({ ...env, IRM_NOW: iso });

@@ -470,6 +470,38 @@ causes:
     expect(report.checks[0].output.excerpt.split('\n').map((l: string) => l.split('=')[0])).toEqual(['DATABASE_URL', 'REDIS_URL', 'BINANCE_API_KEY', '']);
     expect(report.checks[1].output.excerpt).toContain('key in a sentence ********');
   });
+
+  it('a secret split by the cut of long output is masked on both sides of it, on screen and in the file kept', () => {
+    const secret = 'sk_live_9f8e7d6c5b4a';
+    // The secret straddles the end of the 64 KiB head, then the start of the 64 KiB tail; then, in many lines, the
+    // head's end again, where the screen folds and the whole output goes to a file.
+    const py = (expr: string) => `python3 -c "import os,sys; s=os.environ['IRM_VAR_TOKEN']; sys.stdout.write(${expr})"`;
+    const rb = oneCauseRunbook('cut', 'Cut', [
+      '      - id: head-cut',
+      '        title: Head',
+      `        run: ${JSON.stringify(py("'x'*(65536-len(s)+1)+s+'y'*200000+'\\n'"))}`,
+      '      - id: tail-cut',
+      '        title: Tail',
+      `        run: ${JSON.stringify(py("'x'*200000+s+'y'*(65536-len(s)+1)+'\\n'"))}`,
+      '      - id: lines-cut',
+      '        title: Lines',
+      `        run: ${JSON.stringify(py("'x\\n'*32760+s+'\\n'+'y\\n'*200000"))}`,
+    ], ['variables:', '  token: { description: A token, secret: true }']);
+    const dir = tree({ 'lab/cut.yaml': rb });
+    const pieces = Array.from({ length: secret.length - 5 }, (_, i) => secret.slice(i, i + 6));
+    const screen = run(dir, ['run', 'cut', '--yes', '--set', `token=${secret}`]);
+    expect(screen.code).toBe(0);
+    const files = [...screen.stdout.matchAll(/the whole output is in (\S+)\)/g)].map((m) => m[1]!);
+    expect(files).toHaveLength(1);
+    const kept = readFileSync(files[0]!, 'utf8');
+    const json = run(dir, ['run', 'cut', '--yes', '--json', '--set', `token=${secret}`]);
+    for (const [where, text] of [['screen', screen.stdout + screen.stderr], ['file', kept], ['json', json.stdout + json.stderr]] as const) {
+      for (const p of pieces) expect(text, `${where} shows ${p}`).not.toContain(p);
+    }
+    expect(screen.stdout).toContain('xxxx********\n');
+    expect(screen.stdout).toContain('│ ********yyyy');
+    expect(kept).toMatch(/^x\n[^]*\n\*{8}\n\[\.\.\. \d+ bytes cut by irm \.\.\.\]\ny\n/);
+  }, 30_000);
 });
 
 describe('output is bounded', () => {

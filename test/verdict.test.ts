@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/engine/runner.js';
 import { couldNotRun, evaluate, jsonAt, judge } from '../src/engine/verdict.js';
 import { BoundedOutput, fold } from '../src/engine/output.js';
-import { maskSecrets } from '../src/model/redact.js';
+import { maskSecrets, maskSecretsWithin } from '../src/model/redact.js';
 import { parseDotenv } from '../src/engine/redactor.js';
 
 function result(stdout: string, exitCode = 0, stderr = '', extra: Partial<RunResult> = {}): RunResult {
@@ -133,6 +133,36 @@ describe('bounded output', () => {
     const b = new BoundedOutput(4, 4);
     b.push(Buffer.from('abcdefghijklmnop'));
     expect(b.text()).toBe('abcd\n[... 8 bytes cut by irm ...]\nmnop');
+  });
+
+  it('masks a secret the cut splits, whatever the sizes of the cut and the chunks', () => {
+    const secret = 'sk_live_9f8e7d6c5b4a';
+    const redact = Object.assign((t: string) => maskSecrets(t, [secret]), { within: (t: string, a: number, b: number) => maskSecretsWithin(t, a, b, [secret]) });
+    const pieces = Array.from({ length: secret.length - 3 }, (_, i) => secret.slice(i, i + 4));
+    // Head 32, tail 32, room to read 24 past each cut; the secret starts at each offset around both cuts.
+    for (const total of [70, 90, 200]) {
+      for (let at = 0; at + secret.length <= total; at++) {
+        const text = 'x'.repeat(at) + secret + 'y'.repeat(total - at - secret.length);
+        for (const size of [1, 7, 64, 1000]) {
+          const b = new BoundedOutput(32, 32, 24);
+          const plain = new BoundedOutput(32, 32);
+          for (let i = 0; i < text.length; i += size) {
+            b.push(Buffer.from(text.slice(i, i + size)));
+            plain.push(Buffer.from(text.slice(i, i + size)));
+          }
+          const shown = b.text(redact);
+          for (const p of pieces) expect(shown, `${total} bytes, secret at ${at}, chunks of ${size}`).not.toContain(p);
+          // What is read past the cuts is never shown.
+          expect(b.text()).toBe(plain.text());
+          expect(shown.replace(/\*{8}/g, '').length).toBeLessThanOrEqual(plain.text().length);
+        }
+      }
+    }
+    const b = new BoundedOutput(32, 32, 24);
+    b.push(Buffer.from('x'.repeat(25) + secret + 'y'.repeat(100) + secret + 'z'.repeat(25)));
+    expect(b.text(redact)).toBe(`${'x'.repeat(25)}********\n[... 126 bytes cut by irm ...]\n********${'z'.repeat(25)}`);
+    expect(maskSecretsWithin('TOKEN="a b c" rest', 0, 10)).toBe('TOKEN=********');
+    expect(maskSecretsWithin('url postgres://u:pw-123@h', 18, 25)).toBe('********@h');
   });
 
   it('folds long output for display', () => {

@@ -204,7 +204,8 @@ export function attach(ctx: Context, id: string | undefined, file: string) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const kept = new BoundedOutput(ATTACH_HEAD, ATTACH_TAIL);
+  const redact = createRedactor(ctx.variables(), ctx.io.cwd, notifySecretValues(ctx.catalog().config.config.notify, ctx.io.env));
+  const kept = new BoundedOutput(ATTACH_HEAD, ATTACH_TAIL, redact.reach);
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(64 * 1024);
@@ -216,8 +217,7 @@ export function attach(ctx: Context, id: string | undefined, file: string) {
   } finally {
     closeSync(fd);
   }
-  const redact = createRedactor(ctx.variables(), ctx.io.cwd, notifySecretValues(ctx.catalog().config.config.notify, ctx.io.env));
-  const text = redact(kept.text());
+  const text = kept.text(redact);
   const dir = join(store.dir, `${inc.id}.files`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let name = basename(path);

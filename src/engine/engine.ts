@@ -326,6 +326,7 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
       timeoutMs: r.timeoutMs,
       signal,
       cwd: ctx.cwd,
+      redact: ctx.redact,
       windowMs: stream ? ctx.mode.windowMs ?? DEFAULT_WINDOW_MS : undefined,
       // Only a following command is shown as it goes; others are judged and shown when done.
       ...(stream ? { onOutput: (chunk: string) => ctx.emit({ type: 'output', id: r.id, chunk: ctx.redact(chunk) }) } : {}),
@@ -333,7 +334,7 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
   } finally {
     ctx.interrupts.end(signal);
   }
-  const full = ctx.redact(result.output);
+  const full = result.redactedOutput;
   const outcome: CheckOutcome = {
     kind: r.kind,
     id: r.id,

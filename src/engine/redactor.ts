@@ -1,10 +1,16 @@
 // What must be masked in anything irm shows or keeps: secret variables, and the secret values of the bot's .env.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isSecretName, maskSecrets } from '../model/redact.js';
+import { isSecretName, maskSecrets, maskSecretsWithin, PATTERN_REACH } from '../model/redact.js';
 import type { ResolvedVariable } from '../load/variables.js';
 
-export type Redact = (text: string) => string;
+export interface Redact {
+  (text: string): string;
+  /** text[from, to) masked, the rest of text read as context: for output cut at from or to (see maskSecretsWithin). */
+  within(text: string, from: number, to: number): string;
+  /** How far past a cut redaction must read to recognize any secret the cut splits. */
+  readonly reach: number;
+}
 
 /** KEY=value pairs of a dotenv file (comments, export and quotes handled). */
 export function parseDotenv(text: string): [string, string][] {
@@ -73,5 +79,7 @@ export function notifySecretValues(notify: unknown, env: NodeJS.ProcessEnv): str
 
 export function createRedactor(vars: Map<string, ResolvedVariable>, cwd: string, extra: readonly string[] = []): Redact {
   const known = [...new Set([...secretValues(vars, cwd), ...extra.filter((s) => s.length >= 4)])].sort((a, b) => b.length - a.length);
-  return (text) => maskSecrets(text, known);
+  const redact = (text: string) => maskSecrets(text, known);
+  const within = (text: string, from: number, to: number) => maskSecretsWithin(text, from, to, known);
+  return Object.assign(redact, { within, reach: Math.max(PATTERN_REACH, ...known.map((s) => s.length)) });
 }

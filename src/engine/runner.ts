@@ -3,7 +3,7 @@ import type { execa as Execa } from 'execa';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { CommandForm } from '../model/command.js';
-import { BoundedOutput } from './output.js';
+import { BoundedOutput, type CutRedact } from './output.js';
 
 export interface RunRequest {
   form: CommandForm;
@@ -16,6 +16,8 @@ export interface RunRequest {
   /** A streaming command (logs -f) runs for this window, then is stopped; that is not a failure. */
   windowMs?: number;
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /** Masks secrets in what is shown and kept of the output (`redactedOutput`), across the cuts of long output too. */
+  redact: CutRedact & { readonly reach: number };
 }
 
 export interface RunResult {
@@ -26,6 +28,8 @@ export interface RunResult {
   stderr: string;
   /** Both streams in the order they came. */
   output: string;
+  /** `output` as it may be shown and kept: secrets masked, a secret split by the cut of long output too. */
+  redactedOutput: string;
   bytes: number;
   truncated: boolean;
   timedOut: boolean;
@@ -115,7 +119,7 @@ export class LocalRunner implements Runner {
     // Loaded when something first runs: a dry run, a plan or a refusal never needs it.
     const execa: typeof Execa = (await import('execa')).execa;
     const started = performance.now();
-    const out = new BoundedOutput();
+    const out = new BoundedOutput(undefined, undefined, req.redact.reach);
     const so = new BoundedOutput();
     const se = new BoundedOutput();
     const [file, args, shell] = req.form.shell ? ['bash', ['-c', req.form.line], false] : [req.form.argv[0]!, req.form.argv.slice(1), false];
@@ -177,6 +181,7 @@ export class LocalRunner implements Runner {
       stdout: so.text(),
       stderr: se.text(),
       output: out.text(),
+      redactedOutput: out.text(req.redact),
       bytes: out.total,
       truncated: out.truncated,
       timedOut,

@@ -9,15 +9,63 @@ export function isSecretName(name: string): boolean {
 
 export const MASK = '********';
 
-/** Credentials inside URLs (postgres://user:pass@host) and KEY=value pairs whose key looks secret. */
-export function maskSecrets(text: string, knownSecrets: readonly string[] = []): string {
-  // Bounded repetitions: output can be megabytes of one line, and an unbounded pattern would backtrack on it forever.
-  let out = text.replace(/([a-z][a-z0-9+.-]{0,30}:\/\/[^\s:@/]{0,256}:)([^\s@/]{1,512})(@)/gi, `$1${MASK}$3`);
-  out = out.replace(/\b([A-Za-z_][A-Za-z0-9_]{0,100})([ \t]{0,10}[=:][ \t]{0,10})("[^"\n]{0,4096}"|'[^'\n]{0,4096}'|[^\s"'\n]{1,4096})/g, (m, key: string, sep: string, value: string) =>
-    isSecretName(key) && !/^\*+$/.test(value) ? `${key}${sep}${MASK}` : m
-  );
-  for (const s of knownSecrets) {
-    if (s.length >= 4) out = out.split(s).join(MASK);
+// Bounded repetitions: output can be megabytes of one line, and an unbounded pattern would backtrack on it forever.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]{0,30}:\/\/[^\s:@/]{0,256}:)([^\s@/]{1,512})(@)/gi;
+const KEY_VALUE = /\b([A-Za-z_][A-Za-z0-9_]{0,100})([ \t]{0,10}[=:][ \t]{0,10})("[^"\n]{0,4096}"|'[^'\n]{0,4096}'|[^\s"'\n]{1,4096})/g;
+
+/**
+ * The longest text either pattern above can match (a key of 101, a separator of 21, a quoted value of 4098): a secret
+ * split by a cut is recognized when redaction reads this far past the cut.
+ */
+export const PATTERN_REACH = 101 + 21 + 4098;
+
+type Range = [start: number, end: number];
+
+/** Where the secrets in a text are: half-open ranges, sorted, overlapping ones merged. */
+function secretRanges(text: string, knownSecrets: readonly string[]): Range[] {
+  const ranges: Range[] = [];
+  for (const m of text.matchAll(URL_CREDENTIALS)) {
+    const start = m.index + m[1]!.length;
+    ranges.push([start, start + m[2]!.length]);
   }
-  return out;
+  for (const m of text.matchAll(KEY_VALUE)) {
+    const [, key, sep, value] = m as unknown as [string, string, string, string];
+    if (!isSecretName(key) || /^\*+$/.test(value)) continue;
+    const start = m.index + key.length + sep.length;
+    ranges.push([start, start + value.length]);
+  }
+  for (const s of knownSecrets) {
+    if (s.length < 4) continue;
+    for (let i = text.indexOf(s); i !== -1; i = text.indexOf(s, i + s.length)) ranges.push([i, i + s.length]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: Range[] = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] < last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+/** Credentials inside URLs (postgres://user:pass@host), KEY=value pairs whose key looks secret, and known secret values. */
+export function maskSecrets(text: string, knownSecrets: readonly string[] = []): string {
+  return maskSecretsWithin(text, 0, text.length, knownSecrets);
+}
+
+/**
+ * text[from, to) with its secrets masked, reading the rest of text as context: a secret that a cut at `from` or `to`
+ * splits is recognized whole, and the part of it inside is masked. What irm keeps of long output is cut; masking
+ * only what is kept would miss a secret that straddles the cut and show all of it but a character.
+ */
+export function maskSecretsWithin(text: string, from: number, to: number, knownSecrets: readonly string[] = []): string {
+  let out = '';
+  let at = from;
+  for (const [start, end] of secretRanges(text, knownSecrets)) {
+    if (end <= from) continue;
+    if (start >= to) break;
+    out += text.slice(at, Math.max(start, from)) + MASK;
+    at = Math.min(end, to);
+  }
+  return out + text.slice(at, to);
 }
