@@ -186,6 +186,24 @@ describe('secrets', () => {
     expect(maskSecrets('the key is AKIA123456 here', ['AKIA123456'])).toBe('the key is ******** here');
   });
 
+  it('a reason quoting a long line masks the secrets in it before it is shortened', () => {
+    const secret = 'sk_live_9f8e7d6c5b4a';
+    const redact = Object.assign((t: string) => maskSecrets(t, [secret]), { within: (t: string, a: number, b: number) => maskSecretsWithin(t, a, b, [secret]) });
+    const noPiece = (got: string) => {
+      for (let i = 0; i + 4 <= secret.length; i++) expect(got).not.toContain(secret.slice(i, i + 4));
+    };
+    // Both ways a reason quotes output: its first lines (cut at 240 characters) and the line that matched (at 200).
+    const first = judge([{ contains: 'nope' }], undefined, result('a'.repeat(230) + secret + '\n'), undefined, redact).reasons[0]!.got;
+    expect(first).toBe('a'.repeat(230) + '********');
+    noPiece(first);
+    const line = judge([{ not_contains: 'found' }], undefined, result('found ' + 'a'.repeat(190) + secret + '\n'), undefined, redact).reasons[0]!.got;
+    expect(line).toBe('found ' + 'a'.repeat(190) + '****…');
+    noPiece(line);
+    // The line is masked with the rest of the output as context: a KEY=value pair is recognized by the key's line.
+    const multi = evaluate({ matches: 'tail' }, result('API_KEY="first half\nsecond half tail"\n'), undefined, undefined, redact).got;
+    expect(multi).toBe('second half tail"');
+  });
+
   it('parses a dotenv file', () => {
     expect(parseDotenv('# c\nexport A=1\nB="two words"\nC=3 # note\n\nbad line\n')).toEqual([['A', '1'], ['B', 'two words'], ['C', '3']]);
   });

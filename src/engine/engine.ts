@@ -369,7 +369,7 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
     outcome.error = { ...cannot, message: ctx.redact(cannot.message) };
     return;
   }
-  const unavailable = (r.check?.unavailable_if ?? []).map((e) => evaluate(e, result, (x) => expandSafe(ctx, x) ?? x)).find((x) => x.ok);
+  const unavailable = (r.check?.unavailable_if ?? []).map((e) => evaluate(e, result, (x) => expandSafe(ctx, x) ?? x, undefined, ctx.redact)).find((x) => x.ok);
   if (unavailable) {
     outcome.verdict = 'error';
     const hint = hintOf(ctx, r.check);
@@ -381,7 +381,7 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
   if (result.windowEnded) outcome.note = `followed for ${Math.round(result.durationMs / 1000)}s, then stopped`;
   const expand = (s: string) => expandSafe(ctx, s) ?? s;
   const expect = r.check ? r.check.expect : undefined;
-  const j = judge(expect, r.check?.warn, result, expand);
+  const j = judge(expect, r.check?.warn, result, expand, ctx.redact);
   outcome.verdict = j.verdict;
   outcome.reasons = j.reasons.map((x) => ({ ...x, got: ctx.redact(x.got) }));
   outcome.warnings = j.warnings.map((x) => ({ ...x, got: ctx.redact(x.got) }));

@@ -1,6 +1,7 @@
 // A check's verdict from its expectations, each saying in plain words what it wanted and what it got.
 import type { Expectation } from '../model/schema.js';
 import type { RunResult } from './runner.js';
+import type { CutRedact } from './output.js';
 import { formatDuration } from '../util/duration.js';
 import { expandWith } from '../model/placeholders.js';
 
@@ -56,17 +57,29 @@ export function couldNotRun(r: RunResult): CouldNotRun | undefined {
   return undefined;
 }
 
-function firstLines(text: string, max = 3): string {
-  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim());
+/** Output quoted as it is: no redaction (a test's judgement, or output with no secrets to mask). */
+const AS_IS: CutRedact = Object.assign((t: string) => t, { within: (t: string, from: number, to: number) => t.slice(from, to) });
+
+// The output a reason quotes is shortened: masked first, so that a cut through a secret cannot leave part of it.
+function firstLines(text: string, redact: CutRedact, max = 3): string {
+  const lines = redact(text).split('\n').map((l) => l.trimEnd()).filter((l) => l.trim());
   if (!lines.length) return 'no output';
   const shown = lines.slice(0, max).join(' / ');
   const s = shown.length > 240 ? shown.slice(0, 240) + '…' : shown;
   return lines.length > max ? `${s} (+${lines.length - max} more lines)` : s;
 }
 
-function lineWith(text: string, needle: string | RegExp): string {
-  const line = text.split('\n').find((l) => (typeof needle === 'string' ? l.includes(needle) : needle.test(l))) ?? '';
-  return line.length > 200 ? line.slice(0, 200) + '…' : line.trim();
+function lineWith(text: string, needle: string | RegExp, redact: CutRedact): string {
+  let start = 0;
+  for (const l of text.split('\n')) {
+    if (typeof needle === 'string' ? l.includes(needle) : needle.test(l)) {
+      // The line masked with the whole text as context: a secret that begins or ends on another line is masked too.
+      const line = redact.within(text, start, start + l.length);
+      return line.length > 200 ? line.slice(0, 200) + '…' : line.trim();
+    }
+    start += l.length + 1;
+  }
+  return '';
 }
 
 function regex(pattern: string): RegExp {
@@ -102,35 +115,36 @@ function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => string = (s) => s, escapeRe: (s: string) => string = (s) => s): Reason {
+/** `redact` masks the output a reason quotes; the expectation itself is judged on the output as it came. */
+export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => string = (s) => s, escapeRe: (s: string) => string = (s) => s, redact: CutRedact = AS_IS): Reason {
   const text = e.stream === 'stdout' ? r.stdout : e.stream === 'stderr' ? r.stderr : r.output;
   const said = (reason: Reason): Reason => (e.says ? { ...reason, wanted: sayable(e.says, expand) } : reason);
   if (e.exit !== undefined) {
     const allowed = Array.isArray(e.exit) ? e.exit : [e.exit];
     const ok = r.exitCode !== null && allowed.includes(r.exitCode);
     const status = r.exitCode === null ? `killed by ${r.signal ?? 'a signal'}` : `exit status ${r.exitCode}`;
-    return said({ ok, wanted: `exit status ${allowed.join(' or ')}`, got: ok ? status : `${status}: ${firstLines(r.output)}` });
+    return said({ ok, wanted: `exit status ${allowed.join(' or ')}`, got: ok ? status : `${status}: ${firstLines(r.output, redact)}` });
   }
   if (e.contains !== undefined) {
     const s = expand(e.contains);
     const ok = text.includes(s);
-    return said({ ok, wanted: `output containing "${s}"`, got: ok ? lineWith(text, s) : firstLines(text) });
+    return said({ ok, wanted: `output containing "${s}"`, got: ok ? lineWith(text, s, redact) : firstLines(text, redact) });
   }
   if (e.not_contains !== undefined) {
     const s = expand(e.not_contains);
     const ok = !text.includes(s);
     // Healthy, the output itself is the evidence ("port 8000 is free"); "not found" read as if something were missing.
-    return said({ ok, wanted: `output without "${s}"`, got: ok ? firstLines(text) : lineWith(text, s) });
+    return said({ ok, wanted: `output without "${s}"`, got: ok ? firstLines(text, redact) : lineWith(text, s, redact) });
   }
   if (e.matches !== undefined) {
     const re = regex(expandRe(e.matches, expand, escapeRe));
     const ok = re.test(text);
-    return said({ ok, wanted: `output matching /${e.matches}/`, got: ok ? lineWith(text, re) : firstLines(text) });
+    return said({ ok, wanted: `output matching /${e.matches}/`, got: ok ? lineWith(text, re, redact) : firstLines(text, redact) });
   }
   if (e.not_matches !== undefined) {
     const re = regex(expandRe(e.not_matches, expand, escapeRe));
     const ok = !re.test(text);
-    return said({ ok, wanted: `output not matching /${e.not_matches}/`, got: ok ? firstLines(text) : lineWith(text, re) });
+    return said({ ok, wanted: `output not matching /${e.not_matches}/`, got: ok ? firstLines(text, redact) : lineWith(text, re, redact) });
   }
   if (e.number) {
     const n = e.number;
@@ -138,7 +152,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
     const found = [...text.matchAll(re)].map((m) => Number((m[1] ?? m[0]).replace(/,/g, ''))).filter((x) => !Number.isNaN(x));
     const bounds = [n.min !== undefined && `>= ${n.min}`, n.above !== undefined && `> ${n.above}`, n.max !== undefined && `<= ${n.max}`, n.below !== undefined && `< ${n.below}`].filter(Boolean).join(' and ');
     const wanted = `a number (/${n.pattern}/) ${bounds}`;
-    if (!found.length) return said(n.missing === 'healthy' ? { ok: true, wanted, got: firstLines(text) } : { ok: false, wanted, got: `no such number in: ${firstLines(text)}` });
+    if (!found.length) return said(n.missing === 'healthy' ? { ok: true, wanted, got: firstLines(text, redact) } : { ok: false, wanted, got: `no such number in: ${firstLines(text, redact)}` });
     const fits = (x: number) => (n.min === undefined || x >= n.min) && (n.max === undefined || x <= n.max) && (n.above === undefined || x > n.above) && (n.below === undefined || x < n.below);
     const judged = n.every ? found : [found[0]!];
     const bad = judged.filter((x) => !fits(x));
@@ -148,7 +162,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
     const count = text.split('\n').filter((l) => l.trim()).length;
     const ok = (e.lines.min === undefined || count >= e.lines.min) && (e.lines.max === undefined || count <= e.lines.max);
     const wanted = e.lines.max === 0 ? 'no output' : [e.lines.min !== undefined && `at least ${e.lines.min} lines`, e.lines.max !== undefined && `at most ${e.lines.max} lines`].filter(Boolean).join(' and ');
-    return said({ ok, wanted, got: count === 0 ? 'no output' : `${count} line${count === 1 ? '' : 's'}: ${firstLines(text)}` });
+    return said({ ok, wanted, got: count === 0 ? 'no output' : `${count} line${count === 1 ? '' : 's'}: ${firstLines(text, redact)}` });
   }
   if (e.json) {
     const j = e.json;
@@ -157,7 +171,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
     try {
       data = JSON.parse(source);
     } catch {
-      return said({ ok: false, wanted: `JSON with ${j.path}`, got: `output is not JSON: ${firstLines(r.output)}` });
+      return said({ ok: false, wanted: `JSON with ${j.path}`, got: `output is not JSON: ${firstLines(r.output, redact)}` });
     }
     const entries = jsonAt(data, j.path);
     const found = entries.length > 0;
@@ -166,7 +180,7 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
     // For a wildcard path, say which entries: circuit_breakers.upbit.state = "open".
     const label = (es: [string, unknown][]) => es.map(([p, v]) => (j.path.includes('*') ? `${p} = ${show(v)}` : show(v))).join(', ');
     if (j.exists !== undefined) return said({ ok: found === j.exists, wanted, got: found ? label(entries) : `${j.path} absent` });
-    if (!found) return said({ ok: false, wanted, got: `${j.path} absent in: ${firstLines(source)}` });
+    if (!found) return said({ ok: false, wanted, got: `${j.path} absent in: ${firstLines(source, redact)}` });
     const fits = (v: unknown) => {
       if ('equals' in j) return v === j.equals;
       if ('not_equals' in j) return v !== j.not_equals;
@@ -178,12 +192,12 @@ export function evaluate(e: Expectation, r: RunResult, expand: (s: string) => st
     return said({ ok: bad.length === 0, wanted, got: label(bad.length ? bad : entries) });
   }
   if (e.any) {
-    const rs = e.any.map((x) => evaluate(x, r, expand, escapeRe));
+    const rs = e.any.map((x) => evaluate(x, r, expand, escapeRe, redact));
     const ok = rs.some((x) => x.ok);
     return said({ ok, wanted: rs.map((x) => x.wanted).join(' or '), got: (ok ? rs.find((x) => x.ok)! : rs[0]!).got });
   }
   if (e.all) {
-    const rs = e.all.map((x) => evaluate(x, r, expand, escapeRe));
+    const rs = e.all.map((x) => evaluate(x, r, expand, escapeRe, redact));
     const failed = rs.find((x) => !x.ok);
     return said({ ok: !failed, wanted: rs.map((x) => x.wanted).join(' and '), got: (failed ?? rs[rs.length - 1]!).got });
   }
@@ -236,18 +250,18 @@ function exitNotJudged(list: readonly Expectation[]): { judged: Expectation[]; n
  * A following command stopped at the end of its window is judged on the output it gave meanwhile; its exit status is
  * irm's doing, so the exit-status expectations (and the default) do not apply.
  */
-export function judge(expect: readonly Expectation[] | undefined, warn: readonly Expectation[] | undefined, r: RunResult, expand?: (s: string) => string): Judgement {
+export function judge(expect: readonly Expectation[] | undefined, warn: readonly Expectation[] | undefined, r: RunResult, expand?: (s: string) => string, redact?: CutRedact): Judgement {
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (r.windowEnded) {
     const e = exitNotJudged(expect ?? []);
     const w = exitNotJudged(warn ?? []);
-    const reasons = [...e.judged.map((x) => evaluate(x, r, expand, escapeRe)), ...e.notJudged];
-    const warnings = [...w.judged.map((x) => evaluate(x, r, expand, escapeRe)), ...w.notJudged];
+    const reasons = [...e.judged.map((x) => evaluate(x, r, expand, escapeRe, redact)), ...e.notJudged];
+    const warnings = [...w.judged.map((x) => evaluate(x, r, expand, escapeRe, redact)), ...w.notJudged];
     const verdict = reasons.every((x) => x.ok) ? (warnings.every((x) => x.ok) ? 'healthy' : 'warning') : 'problem';
     return { verdict, reasons, warnings };
   }
-  const reasons = (expect?.length ? expect : [{ exit: 0 }]).map((e) => evaluate(e, r, expand, escapeRe));
-  const warnings = (warn ?? []).map((e) => evaluate(e, r, expand, escapeRe));
+  const reasons = (expect?.length ? expect : [{ exit: 0 }]).map((e) => evaluate(e, r, expand, escapeRe, redact));
+  const warnings = (warn ?? []).map((e) => evaluate(e, r, expand, escapeRe, redact));
   const verdict = reasons.every((x) => x.ok) ? (warnings.every((x) => x.ok) ? 'healthy' : 'warning') : 'problem';
   return { verdict, reasons, warnings };
 }
