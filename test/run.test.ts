@@ -471,6 +471,22 @@ causes:
     expect(report.checks[1].output.excerpt).toContain('key in a sentence ********');
   });
 
+  it('a followed command\'s secret that arrives in two reads is masked as it is shown', () => {
+    const rb = oneCauseRunbook('split', 'Split', [
+      '      - id: follow',
+      '        title: Follow',
+      `        run: 'printf "start %s" "\${IRM_VAR_TOKEN:0:10}"; sleep 0.4; printf "%s end\\nAPI_KEY=bnc-4f9a" "\${IRM_VAR_TOKEN:10}"; sleep 0.4; printf "8e7d6c5b ok\\nlast words"'`,
+      '        stream: true',
+    ], ['variables:', '  token: { description: A token, secret: true }']);
+    const dir = tree({ 'lab/split.yaml': rb });
+    const r = run(dir, ['run', 'split', '--yes', '--window', '5s', '--set', 'token=sk_live_9f8e7d6c5b4a']);
+    expect(r.code).toBe(0);
+    // The command line spells the halves out; what the command printed must not show them.
+    const printed = r.stdout.split('\n').filter((l) => l.startsWith('    │')).join('\n');
+    for (const p of ['sk_live', '9f8e7d', '6c5b4a', 'bnc-4f9a', '8e7d6c5b']) expect(printed).not.toContain(p);
+    expect(r.stdout).toContain('    │ start ******** end\n    │ API_KEY=******** ok\n    │ last words\n');
+  });
+
   it('a secret split by the cut of long output is masked on both sides of it, on screen and in the file kept', () => {
     const secret = 'sk_live_9f8e7d6c5b4a';
     // The secret straddles the end of the 64 KiB head, then the start of the 64 KiB tail; then, in many lines, the

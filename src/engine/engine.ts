@@ -8,7 +8,7 @@ import { displayValue, envName, lookupOf, type ResolvedVariable } from '../load/
 import { InterruptedError, UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { excerpt } from './output.js';
-import type { Redact } from './redactor.js';
+import { StreamRedactor, type Redact } from './redactor.js';
 import type { RunResult, Runner } from './runner.js';
 import { couldNotRun, evaluate, judge, type CouldNotRun, type Reason, type Verdict } from './verdict.js';
 
@@ -318,6 +318,10 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
   const stream = r.spec.stream === true;
   ctx.emit({ type: 'check-start', kind: r.kind, id: r.id, title: r.title, command, risk: r.risk, stream });
   const signal = ctx.interrupts.begin();
+  const shown = stream ? new StreamRedactor(ctx.redact) : undefined;
+  const show = (text: string | undefined) => {
+    if (text) ctx.emit({ type: 'output', id: r.id, chunk: text });
+  };
   let result: RunResult;
   try {
     result = await ctx.runner.run({
@@ -329,11 +333,12 @@ async function execute(ctx: EngineContext, r: Runnable, form: CommandForm, comma
       redact: ctx.redact,
       windowMs: stream ? ctx.mode.windowMs ?? DEFAULT_WINDOW_MS : undefined,
       // Only a following command is shown as it goes; others are judged and shown when done.
-      ...(stream ? { onOutput: (chunk: string) => ctx.emit({ type: 'output', id: r.id, chunk: ctx.redact(chunk) }) } : {}),
+      ...(shown ? { onOutput: (chunk: string) => show(shown.push(chunk)) } : {}),
     });
   } finally {
     ctx.interrupts.end(signal);
   }
+  show(shown?.end());
   const full = result.redactedOutput;
   const outcome: CheckOutcome = {
     kind: r.kind,

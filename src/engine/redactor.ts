@@ -83,3 +83,37 @@ export function createRedactor(vars: Map<string, ResolvedVariable>, cwd: string,
   const within = (text: string, from: number, to: number) => maskSecretsWithin(text, from, to, known);
   return Object.assign(redact, { within, reach: Math.max(PATTERN_REACH, ...known.map((s) => s.length)) });
 }
+
+/**
+ * Masks output shown as it comes (a followed command): a secret can arrive split over two reads, and masking each
+ * read alone would show both halves. Complete lines are shown at once; a partial line waits for the rest, or until it
+ * is longer than any secret; what was shown stays as context for what follows.
+ */
+export class StreamRedactor {
+  private seen = '';
+  private pending = '';
+
+  constructor(private readonly redact: Redact) {}
+
+  /** What can be shown now, masked ('' while a partial line waits). */
+  push(chunk: string): string {
+    this.pending += chunk;
+    let ready = this.pending.lastIndexOf('\n') + 1;
+    if (this.pending.length - ready > this.redact.reach) ready = this.pending.length - this.redact.reach;
+    return this.take(ready);
+  }
+
+  /** The rest, when the command has ended. */
+  end(): string {
+    return this.take(this.pending.length);
+  }
+
+  private take(n: number): string {
+    if (n <= 0) return '';
+    const text = this.seen + this.pending;
+    const shown = this.redact.within(text, this.seen.length, this.seen.length + n);
+    this.seen = text.slice(Math.max(0, this.seen.length + n - this.redact.reach), this.seen.length + n);
+    this.pending = this.pending.slice(n);
+    return shown;
+  }
+}
