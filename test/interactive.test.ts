@@ -255,6 +255,44 @@ describe('irm run on a terminal', () => {
       pty.kill();
     }
   });
+  it('asks for a secret without echoing it, and neither a note nor the output repeats it', async () => {
+    const rb = `
+id: keyed
+title: Keyed
+summary: A check that needs a secret.
+severity: P3
+symptoms: [x]
+variables:
+  api_key: { description: The API key, secret: true, pattern: '[a-f0-9]{8}' }
+causes:
+  - id: c
+    title: C
+    explanation: E
+    checks:
+      - id: use-key
+        title: Uses the key
+        run: echo "the key is \${{ api_key }}"
+    solution:
+      - text: n/a
+`;
+    const dir = tree({ 'lab/keyed.yaml': rb });
+    const pty = new Pty(['run', 'keyed', '--runbooks', 'lab', '--yes'], { cwd: dir, env: { NO_COLOR: '1' } });
+    try {
+      await pty.expect('api_key (The API key), needed by "Uses the key"');
+      await pty.type('deadbeefcafe\r');
+      await pty.expect('api_key: the value does not match the pattern [a-f0-9]{8}');
+      await pty.expect('api_key (The API key)');
+      await pty.type('0badc0de\r');
+      await pty.expect('│ the key is ********');
+      await pty.expect('Diagnosis');
+      expect(await pty.exited).toBe(0);
+      for (const typed of ['deadbeef', 'cafe', '0badc0de']) expect(pty.output).not.toContain(typed);
+      // Not even its length: no row of a * a character.
+      expect(pty.screen).not.toMatch(/needed by "Uses the key": \*/);
+    } finally {
+      pty.kill();
+    }
+  });
 });
 
 const PROBE = `

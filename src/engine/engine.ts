@@ -223,7 +223,7 @@ async function ensureVariables(ctx: EngineContext, names: string[], usedBy: stri
     for (;;) {
       const value = await ctx.operator.variable(v, usedBy);
       if (value === undefined) throw new UsageError(`no value for variable "${name}" (needed by "${usedBy}")`, `set it with --set ${name}=VALUE`);
-      const problem = checkValue(v.declaration, value);
+      const problem = checkValue(v.declaration, value, v.secret);
       if (!problem) {
         ctx.vars.set(name, { ...v, value, source: 'flag', where: 'typed in' });
         break;

@@ -77,11 +77,27 @@ export function notifySecretValues(notify: unknown, env: NodeJS.ProcessEnv): str
   return [...out];
 }
 
+/**
+ * The redactor of one session. A secret typed in at a prompt joins the variables after this is made, so the values to
+ * mask are looked at again whenever the secret variables (or env_file) change.
+ */
 export function createRedactor(vars: Map<string, ResolvedVariable>, cwd: string, extra: readonly string[] = []): Redact {
-  const known = [...new Set([...secretValues(vars, cwd), ...extra.filter((s) => s.length >= 4)])].sort((a, b) => b.length - a.length);
-  const redact = (text: string) => maskSecrets(text, known);
-  const within = (text: string, from: number, to: number) => maskSecretsWithin(text, from, to, known);
-  return Object.assign(redact, { within, reach: Math.max(PATTERN_REACH, ...known.map((s) => s.length)) });
+  let seen: string | undefined;
+  let known: string[] = [];
+  const current = () => {
+    const now = JSON.stringify([...vars.values()].filter((v) => v.secret || v.name === 'env_file').map((v) => [v.name, v.value]));
+    if (now !== seen) {
+      seen = now;
+      known = [...new Set([...secretValues(vars, cwd), ...extra.filter((s) => s.length >= 4)])].sort((a, b) => b.length - a.length);
+    }
+    return known;
+  };
+  const redact = (text: string) => maskSecrets(text, current());
+  const within = (text: string, from: number, to: number) => maskSecretsWithin(text, from, to, current());
+  return Object.defineProperty(Object.assign(redact, { within }), 'reach', {
+    get: () => Math.max(PATTERN_REACH, ...current().map((s) => s.length)),
+    enumerable: true,
+  }) as Redact;
 }
 
 /**

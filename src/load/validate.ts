@@ -417,31 +417,35 @@ export function lintVariables(vars: Record<string, Variable>, base: PathSegment[
   return out;
 }
 
-/** Why a value does not fit its variable, or undefined when it does. */
-export function checkValue(v: Variable, value: string): string | undefined {
+/**
+ * Why a value does not fit its variable, or undefined when it does. The value of a secret is not repeated (nor the
+ * enum value it is closest to): the reason is shown on screen and in error messages.
+ */
+export function checkValue(v: Variable, value: string, secret = false): string | undefined {
+  const got = secret ? '' : `, got "${value}"`;
   switch (v.type) {
     case 'integer':
-      if (!/^-?\d+$/.test(value)) return `expected an integer, got "${value}"`;
+      if (!/^-?\d+$/.test(value)) return `expected an integer${got}`;
       break;
     case 'number':
-      if (value.trim() === '' || !Number.isFinite(Number(value))) return `expected a number, got "${value}"`;
+      if (value.trim() === '' || !Number.isFinite(Number(value))) return `expected a number${got}`;
       break;
     case 'port':
-      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) return `expected a port (1-65535), got "${value}"`;
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) return `expected a port (1-65535)${got}`;
       break;
     case 'boolean':
-      if (!/^(true|false)$/.test(value)) return `expected true or false, got "${value}"`;
+      if (!/^(true|false)$/.test(value)) return `expected true or false${got}`;
       break;
     case 'url':
-      if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i.test(value)) return `expected a URL such as http://localhost:8000, got "${value}"`;
+      if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i.test(value)) return `expected a URL such as http://localhost:8000${got}`;
       break;
     case 'host':
-      if (!/^[A-Za-z0-9._:[\]-]+$/.test(value)) return `expected a host name or address, got "${value}"`;
+      if (!/^[A-Za-z0-9._:[\]-]+$/.test(value)) return `expected a host name or address${got}`;
       break;
     case 'enum':
       if (v.values && !v.values.includes(value)) {
-        const c = closest(value, v.values);
-        return `expected one of ${v.values.join(', ')}, got "${value}"${c ? ` (did you mean "${c}"?)` : ''}`;
+        const c = secret ? undefined : closest(value, v.values);
+        return `expected one of ${v.values.join(', ')}${got}${c ? ` (did you mean "${c}"?)` : ''}`;
       }
       break;
     default:
@@ -454,7 +458,7 @@ export function checkValue(v: Variable, value: string): string | undefined {
     } catch {
       return undefined;
     }
-    if (!re.test(value)) return `"${value}" does not match the pattern ${v.pattern}`;
+    if (!re.test(value)) return `${secret ? 'the value' : `"${value}"`} does not match the pattern ${v.pattern}`;
   }
   return undefined;
 }

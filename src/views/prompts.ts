@@ -1,5 +1,5 @@
 // The one module that prompts. It asks only on a terminal; the engine sees it as an Operator.
-import { checkbox, expand, input as inputPrompt, select } from '@inquirer/prompts';
+import { checkbox, expand, input as inputPrompt, password, select } from '@inquirer/prompts';
 import { asNodeStream, type OutStream } from '../util/std-stream.js';
 import type { ConfirmRequest, Decision, Operator } from '../engine/engine.js';
 import type { Choice, TriageAsk } from '../incident/triage.js';
@@ -86,9 +86,9 @@ export class InteractiveOperator implements Operator, TriageAsk {
   }
 
   async variable(v: ResolvedVariable, usedBy: string): Promise<string | undefined> {
-    const value = await this.ask(() =>
-      inputPrompt({ message: `${v.name} (${v.declaration.description}), needed by "${usedBy}":` }, this.context)
-    );
+    const message = `${v.name} (${v.declaration.description}), needed by "${usedBy}":`;
+    // A secret is not echoed, not even as a * a character: its length stays off the screen and out of the scrollback.
+    const value = await this.ask(() => (v.secret ? password({ message }, this.context) : inputPrompt({ message }, this.context)));
     return value.trim() === '' ? undefined : value.trim();
   }
 }
