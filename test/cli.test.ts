@@ -598,6 +598,31 @@ describe('what a team keeps beside the built-ins', () => {
       expect.objectContaining({ where: 'irm.yaml:3', hint: 'did you mean "api_port"?' }),
     ]);
   });
+
+  it("a message about a secret's value does not repeat it: --set, irm.yaml, validate, a misspelt name, a bad default", () => {
+    const secretVar = "  api_key: { description: The API key, secret: true, pattern: '[a-f0-9]{8}' }";
+    const dir = tree({
+      'irm.yaml': 'runbooks: [team]\nvariables:\n  api_key: deadbeefcafe # from the vault\n  api_kye: feedfacefeed\n',
+      'team/cache.yaml': withVars(secretVar),
+      'defaults/cache.yaml': withVars(secretVar.replace('secret: true,', "secret: true, default: 'not-hex-zz',")),
+    });
+    const set = irm(['config', 'cache-stampede', '--set', 'api_key=deadbeefcafe'], { cwd: dir });
+    expect(set.code).toBe(2);
+    expect(set.stderr).toContain('invalid value for variable "api_key" (from --set api_key): the value does not match the pattern [a-f0-9]{8}');
+    const config = irm(['config', 'cache-stampede'], { cwd: dir });
+    expect(config.code).toBe(3);
+    expect(config.stderr).toContain('irm.yaml:3:12: error: variable "api_key": the value does not match the pattern [a-f0-9]{8}\n 3 |   api_key: ******** # from the vault\n   |            ^^^^^^^^');
+    const validate = irm(['validate'], { cwd: dir });
+    expect(validate.code).toBe(3);
+    expect(validate.stdout).toContain('variable "api_key" (declared by runbook cache-stampede): the value does not match the pattern [a-f0-9]{8}\n 3 |   api_key: ********');
+    expect(validate.stdout).toContain('variable "api_kye" is not declared by the manual or any runbook, so nothing uses it\n 4 |   api_kye: ********');
+    const defaults = irm(['validate', 'defaults'], { cwd: dir });
+    expect(defaults.code).toBe(3);
+    expect(defaults.stdout).toContain('default of "api_key" is invalid: the value does not match the pattern [a-f0-9]{8}');
+    for (const r of [set, config, validate, defaults]) {
+      for (const s of ['deadbeefcafe', 'feedfacefeed', 'not-hex-zz']) expect(r.stdout + r.stderr).not.toContain(s);
+    }
+  });
 });
 
 describe('colour', () => {

@@ -2,6 +2,7 @@
 // file:line:column. src/load/read.ts reads the file and tries the fast reader of plain YAML first.
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { MASK } from '../model/redact.js';
 import type { Parsed } from './read.js';
 
 /** How the yaml library reads a runbook (src/load/plain-yaml.ts reads the plain part of YAML the same way). */
@@ -68,11 +69,22 @@ export class SourceFile {
     return { file: this.path, line, col, width, message, hint, severity, source: lineText };
   }
 
-  /** A diagnostic at the value (or, with key, the key) found at a data path. */
-  at(path: readonly PathSegment[], message: string, hint?: string, opts: { key?: boolean; severity?: Diagnostic['severity'] } = {}): Diagnostic {
+  /**
+   * A diagnostic at the value (or, with key, the key) found at a data path. `secret`: the value at the path is a
+   * secret's, masked in the line the diagnostic shows.
+   */
+  at(path: readonly PathSegment[], message: string, hint?: string, opts: { key?: boolean; severity?: Diagnostic['severity']; secret?: boolean } = {}): Diagnostic {
     const loc = this.locate(path, opts);
     // A block value spans many lines: point at its first line only.
-    return this.diagnostic(loc.start, loc.end, message, hint, opts.severity);
+    const d = this.diagnostic(loc.start, loc.end, message, hint, opts.severity);
+    if (!opts.secret) return d;
+    const value = this.locate(path);
+    if (!value.exact) return d;
+    const start = this.position(value.start);
+    const end = this.position(value.end);
+    if (start.line !== d.line) return d;
+    const source = d.source.slice(0, start.col - 1) + MASK + (end.line === start.line ? d.source.slice(end.col - 1) : '');
+    return { ...d, source, width: d.col === start.col ? MASK.length : d.width };
   }
 }
 

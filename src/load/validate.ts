@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { Config, Manual, Runbook, type CommandSpec, type Expectation, type Variable } from '../model/schema.js';
 import { findPlaceholders, findShellPlaceholders } from '../model/placeholders.js';
 import { looksDestructive } from '../model/risk.js';
+import { isSecretName } from '../model/redact.js';
 import { closest, didYouMean } from '../util/suggest.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { PathSegment, SourceFile } from './source.js';
@@ -405,8 +406,9 @@ export function lintVariables(vars: Record<string, Variable>, base: PathSegment[
       }
     }
     if (v.default !== undefined && findPlaceholders(String(v.default)).found.length === 0) {
-      const problem = checkValue(v, String(v.default));
-      if (problem) out.push(src.at([...path, 'default'], `default of "${name}" is invalid: ${problem}`));
+      const secret = v.secret === true || isSecretName(name);
+      const problem = checkValue(v, String(v.default), secret);
+      if (problem) out.push(src.at([...path, 'default'], `default of "${name}" is invalid: ${problem}`, undefined, { secret }));
     }
     if (v.default !== undefined) {
       for (const p of findPlaceholders(String(v.default)).found) {

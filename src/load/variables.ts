@@ -111,13 +111,13 @@ export function resolveVariables(catalog: Catalog, runbook: Runbook | undefined,
   }
   for (const r of done.values()) {
     if (r.value === undefined || r.source === 'default') continue;
-    const problem = checkValue(r.declaration, r.value);
+    const problem = checkValue(r.declaration, r.value, r.secret);
     if (!problem) continue;
     if (r.source === 'irm.yaml') {
-      const d = catalog.config.source?.at(['variables', r.name], `variable "${r.name}": ${maskSecrets(problem)}`, r.declaration.description);
+      const d = catalog.config.source?.at(['variables', r.name], `variable "${r.name}": ${maskSecrets(problem)}`, r.declaration.description, { secret: r.secret });
       throw new RunbookError(`invalid value for variable "${r.name}" in ${r.where}`, d ? [d] : []);
     }
-    throw new UsageError(`invalid value for variable "${r.name}" (from ${r.where}): ${r.secret ? 'the value does not fit its type or pattern' : problem}`, r.declaration.description);
+    throw new UsageError(`invalid value for variable "${r.name}" (from ${r.where}): ${problem}`, r.declaration.description);
   }
   return done;
 }
@@ -147,14 +147,15 @@ export function configVariableDiagnostics(config: LoadedConfig, declarations: [n
     const decls = declarations.filter(([n]) => n === name);
     if (!decls.length) {
       const c = closest(name, new Set(declarations.map(([n]) => n)));
-      out.push(source.at(['variables', name], `variable "${name}" is not declared by the manual or any runbook, so nothing uses it`, c ? `did you mean "${c}"?` : 'irm config lists the variables', { key: true, severity: 'warning' }));
+      // The line shows the value: masked when the name looks secret, or is a misspelling of a secret's.
+      out.push(source.at(['variables', name], `variable "${name}" is not declared by the manual or any runbook, so nothing uses it`, c ? `did you mean "${c}"?` : 'irm config lists the variables', { key: true, severity: 'warning', secret: isSecretName(name) || declarations.some(([n, v]) => n === c && (v.secret === true || isSecretName(n))) }));
       continue;
     }
     for (const [, v, by] of decls) {
-      const problem = checkValue(v, String(value));
-      if (!problem) continue;
       const secret = v.secret === true || isSecretName(name);
-      out.push(source.at(['variables', name], `variable "${name}" (declared by ${by}): ${secret ? 'the value does not fit its type or pattern' : maskSecrets(problem)}`, v.description));
+      const problem = checkValue(v, String(value), secret);
+      if (!problem) continue;
+      out.push(source.at(['variables', name], `variable "${name}" (declared by ${by}): ${maskSecrets(problem)}`, v.description, { secret }));
       break;
     }
   }
