@@ -2,7 +2,7 @@
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ANSI, irm, ROOT, tree } from './helpers.js';
+import { ANSI, irm, oneCauseRunbook, ROOT, tree } from './helpers.js';
 
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'));
 
@@ -154,6 +154,25 @@ describe('irm list and show', () => {
     expect(s.deployment).toBe('host');
     expect(s.commands['long-running-queries.long-queries'].command).toMatch(/^psql -X -At -h db.internal -p 5432 -U tradingbot/);
     expect(s.commands['disk-full.solution.1']).toMatchObject({ risk: 'destructive', confirm: 'trades' });
+  });
+
+  it("show --json masks a secret's default, as the text view and config do", () => {
+    const rb = oneCauseRunbook('keyed', 'Keyed', ['      - id: use', '        title: Uses the token', '        run: echo "${{ token }}"'], [
+      'variables:',
+      '  token: { description: The token, secret: true, default: defaultsecretZZ }',
+      '  bench_password: { description: Secret by its name, default: namedsecretYY }',
+      '  word: { description: Not a secret, default: plainZZ }',
+    ]);
+    const dir = tree({ 'team/keyed.yaml': rb });
+    const r = irm(['show', 'keyed', '--json', '--runbooks', 'team'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const s = r.json();
+    expect(s.runbook.variables).toMatchObject({ token: { default: '********', secret: true }, bench_password: { default: '********' }, word: { default: 'plainZZ' } });
+    for (const args of [['show', 'keyed', '--json'], ['show', 'keyed'], ['config', 'keyed', '--json'], ['config', 'keyed']]) {
+      const out = irm([...args, '--runbooks', 'team'], { cwd: dir });
+      expect(out.code).toBe(0);
+      expect(out.stdout + out.stderr, args.join(' ')).not.toMatch(/defaultsecretZZ|namedsecretYY/);
+    }
   });
 
   it('an unknown id is exit 2 with the closest match', () => {

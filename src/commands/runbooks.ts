@@ -7,6 +7,7 @@ import type { Diagnostic } from '../load/diagnostics.js';
 import { configVariableDiagnostics, displayValue, lookupOf, type ResolvedVariable } from '../load/variables.js';
 import { displayForm, formsOf, selectForm } from '../model/command.js';
 import { expandWith } from '../model/placeholders.js';
+import { isSecretName, MASK } from '../model/redact.js';
 import type { CommandSpec, Runbook, Variable } from '../model/schema.js';
 import { UsageError } from '../errors.js';
 import { channels, people, services } from './reference.js';
@@ -77,7 +78,16 @@ export function show(ctx: Context, id: string): ShowResult {
       const v = vars.get(p.name);
       return v?.value === undefined ? placeholder : displayValue(v);
     });
-  return { id: rb.id, source: entry.origin, file: entry.source.path, deployment, runbook: rb, commands, variables, text };
+  return { id: rb.id, source: entry.origin, file: entry.source.path, deployment, runbook: withSecretsMasked(rb), commands, variables, text };
+}
+
+/** The runbook as data with its secrets' defaults masked: --json prints it whole, and a default can be a real secret. */
+function withSecretsMasked(rb: Runbook): Runbook {
+  if (!rb.variables) return rb;
+  const variables = Object.fromEntries(
+    Object.entries(rb.variables).map(([name, v]) => [name, v.default !== undefined && (v.secret === true || isSecretName(name)) ? { ...v, default: MASK } : v])
+  );
+  return { ...rb, variables };
 }
 
 export function commandView(spec: CommandSpec, vars: Map<string, ResolvedVariable>, deployment: string, defaultRisk?: string): CommandView {
