@@ -471,6 +471,25 @@ causes:
     expect(report.checks[1].output.excerpt).toContain('key in a sentence ********');
   });
 
+  it('a short secret is masked where it stands alone; a .env passphrase and webhook URL are masked wherever they appear', () => {
+    const env = 'EXCHANGE_API_PASSPHRASE=correct-horse-battery\nSLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0AAAA/B0BBBB/xyzSECRETxyz123\nAUTH_ENABLED=1\n';
+    const rb = oneCauseRunbook('short', 'Short', [
+      '      - id: say',
+      '        title: Says them',
+      `        run: 'echo "token is \${{ token }}; label; (ab) 1 row"; cat \${{ env_file }}; echo "phrase correct-horse-battery, hook https://hooks.slack.com/services/T0AAAA/B0BBBB/xyzSECRETxyz123"'`,
+    ], ['variables:', '  token: { description: A token, secret: true }']);
+    const dir = tree({ '.env': env, 'lab/short.yaml': rb });
+    for (const args of [['run', 'short', '--yes', '--json'], ['run', 'short', '--yes']]) {
+      const r = run(dir, [...args, '--set', 'token=ab', '--set', 'env_file=.env']);
+      expect(r.code).toBe(0);
+      const all = r.stdout + r.stderr;
+      for (const s of ['token is ab', '(ab)', 'correct-horse', 'xyzSECRETxyz123', 'B0BBBB']) expect(all, `${args.join(' ')} leaks ${s}`).not.toContain(s);
+    }
+    const excerpt = run(dir, ['run', 'short', '--yes', '--json', '--set', 'token=ab', '--set', 'env_file=.env']).json().checks[0].output.excerpt;
+    // A one-character value of a .env key is masked beside its key only: "1 row" stays.
+    expect(excerpt).toBe('token is ********; label; (********) 1 row\nEXCHANGE_API_PASSPHRASE=********\nSLACK_WEBHOOK_URL=********\nAUTH_ENABLED=********\nphrase ********, hook ********\n');
+  });
+
   it('a followed command\'s secret that arrives in two reads is masked as it is shown', () => {
     const rb = oneCauseRunbook('split', 'Split', [
       '      - id: follow',

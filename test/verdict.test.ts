@@ -204,6 +204,19 @@ describe('secrets', () => {
     expect(multi).toBe('second half tail"');
   });
 
+  it('a short secret is masked where it stands alone; passphrases and webhook URLs look secret', () => {
+    expect(maskSecrets('token is ab; label lab; ab_cd; (ab) ab.', ['ab'])).toBe('token is ********; label lab; ab_cd; (********) ********.');
+    expect(maskSecrets('x=7 and 7 but 17 and 7a', ['7'])).toBe('x=******** and ******** but 17 and 7a');
+    expect(maskSecrets('a.b is not a+b', ['a.b'])).toBe('******** is not a+b');
+    expect(maskSecrets('', [''])).toBe('');
+    expect(maskSecrets('abcd inside xabcdx', ['abcd'])).toBe('******** inside x********x');
+    expect(maskSecrets('EXCHANGE_API_PASSPHRASE=correct-horse\nKUCOIN_PASSCODE=123456\nSLACK_WEBHOOK_URL=https://example.com/x\nWALLET_MNEMONIC="abandon ability"\n')).toBe(
+      'EXCHANGE_API_PASSPHRASE=********\nKUCOIN_PASSCODE=********\nSLACK_WEBHOOK_URL=********\nWALLET_MNEMONIC=********\n'
+    );
+    expect(maskSecrets('posting to https://hooks.slack.com/services/T0AAAA/B0BBBB/xyzSECRETxyz123 failed')).toBe('posting to https://hooks.slack.com/services/******** failed');
+    expect(maskSecrets('LOG_LEVEL=INFO BYPASS_CACHE=1 https://hooks.slack.com/')).toBe('LOG_LEVEL=INFO BYPASS_CACHE=1 https://hooks.slack.com/');
+  });
+
   it('parses a dotenv file', () => {
     expect(parseDotenv('# c\nexport A=1\nB="two words"\nC=3 # note\n\nbad line\n')).toEqual([['A', '1'], ['B', 'two words'], ['C', '3']]);
   });

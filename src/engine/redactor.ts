@@ -1,7 +1,7 @@
 // What must be masked in anything irm shows or keeps: secret variables, and the secret values of the bot's .env.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isSecretName, maskSecrets, maskSecretsWithin, PATTERN_REACH } from '../model/redact.js';
+import { isSecretName, maskSecrets, maskSecretsWithin, PATTERN_REACH, WHOLE_TOKEN_BELOW } from '../model/redact.js';
 import type { ResolvedVariable } from '../load/variables.js';
 
 export interface Redact {
@@ -28,9 +28,14 @@ export function parseDotenv(text: string): [string, string][] {
   return out;
 }
 
-/** Secret values worth masking wherever they appear: secret variables, and secret keys and URL passwords of the .env. */
+/**
+ * Secret values worth masking wherever they appear: secret variables (any length: a short one is masked where it stands
+ * alone), and secret keys and URL passwords of the .env, from four characters up: those are secrets by their key's
+ * name only, and a short one (AUTH_ENABLED=1) is more often a flag, masked beside its key anyway.
+ */
 export function secretValues(vars: Map<string, ResolvedVariable>, cwd: string): string[] {
   const secrets = new Set<string>();
+  const fromEnv = new Set<string>();
   for (const v of vars.values()) if (v.secret && v.value) secrets.add(v.value);
   const envFile = vars.get('env_file')?.value;
   if (envFile) {
@@ -38,16 +43,17 @@ export function secretValues(vars: Map<string, ResolvedVariable>, cwd: string): 
       const text = readFileSync(resolve(cwd, envFile), 'utf8');
       for (const [key, value] of parseDotenv(text)) {
         if (!value) continue;
-        if (isSecretName(key)) secrets.add(value);
+        if (isSecretName(key)) fromEnv.add(value);
         const pass = value.match(/^[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:([^\s@/]+)@/i);
-        if (pass) secrets.add(pass[1]!);
+        if (pass) fromEnv.add(pass[1]!);
       }
     } catch {
       /* no .env here: nothing of it to mask */
     }
   }
+  for (const s of fromEnv) if (s.length >= WHOLE_TOKEN_BELOW) secrets.add(s);
   // Longest first, so that a secret containing another is masked whole.
-  return [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  return [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /**
