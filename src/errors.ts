@@ -37,6 +37,9 @@ export class UsageError extends IrmError {
   }
 }
 
+/** A variable's value that a command cannot take: the command is not run. */
+export class InvalidVariableError extends UsageError {}
+
 /** An id, level or service that does not exist, with the closest match. */
 export class NotFoundError extends UsageError {}
 

@@ -1,7 +1,7 @@
 // Variables are data, never code: every expansion is checked by running the line in a real shell.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { expandShell, expandText, expandWith, findShellPlaceholders, MissingVariableError } from '../src/model/placeholders.js';
+import { expandShell, expandText, expandWith, findShellPlaceholders, MissingVariableError, UnsafeValueError } from '../src/model/placeholders.js';
 import { looksDestructive } from '../src/model/risk.js';
 
 const NASTY = [
@@ -58,6 +58,42 @@ describe('shell expansion', () => {
 
   it('expands text fields literally', () => {
     expect(expandText('port ${{ p }} of ${{q}}', (n) => (n === 'p' ? '8000' : 'api'))).toBe('port 8000 of api');
+  });
+});
+
+/** Runs a line with bash, with irm's variables in the environment as the engine gives them. */
+function bash(line: string, env: Record<string, string> = {}): string {
+  const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', env: { ...process.env, ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+const contexts = (line: string) => findShellPlaceholders(line).found.map((p) => `${p.name}:${p.context}`);
+
+describe('here-documents', () => {
+  const RUNS = `$(touch /tmp/irm-pwned-$$) \`touch /tmp/irm-pwned-$$\` \${HOME} $HOME \\$(x)`;
+  for (const value of [...NASTY, RUNS, 'x\nEND\ntouch /tmp/irm-pwned-$$ #']) {
+    it(`keeps ${JSON.stringify(value)} literal text in the body of <<END`, () => {
+      const line = expandShell('cat <<END\n[${{ v }}] "${{ v }}"\nEND\necho after', () => value);
+      expect(line).toBe('cat <<END\n[${IRM_VAR_V}] "${IRM_VAR_V}"\nEND\necho after');
+      expect(bash(line, { IRM_VAR_V: value })).toBe(`[${value}] "${value}"\nafter\n`);
+    });
+  }
+
+  it('knows the body from the lines around it: <<END, <<-END, quoted delimiters, two documents on a line', () => {
+    expect(contexts('cat <<END\n${{ a }}\nEND\necho ${{ b }}')).toEqual(['a:heredoc', 'b:none']);
+    expect(contexts("cat <<'END' <<\"E2\"; echo ${{ a }}\n${{ b }}\nEND\n${{ c }}\nE2\n${{ d }}")).toEqual(['a:none', 'b:literal-heredoc', 'c:literal-heredoc', 'd:none']);
+    expect(contexts('cat <<\\END\n${{ a }}\nEND')).toEqual(['a:literal-heredoc']);
+    expect(contexts('cat <<-END\n\t${{ a }}\n\tEND\n${{ b }}')).toEqual(['a:heredoc', 'b:none']);
+    // a backslash-newline joins two lines of an unquoted body before bash looks for the delimiter
+    expect(contexts('cat <<END\nx\\\nEND\n${{ a }}\nEND\n${{ b }}')).toEqual(['a:heredoc', 'b:none']);
+    expect(contexts('x=$(cat <<END\n${{ a }}\nEND\n)')).toEqual(['a:substitution']);
+    expect(contexts('cat <<E${{ a }}\nx\nE')).toEqual(['a:code']);
+  });
+
+  it("puts a value as it is into a body that nothing expands (<<'END'), and refuses one whose line break could end it", () => {
+    expect(bash(expandShell("cat <<'END'\n[${{ v }}]\nEND", () => "$(touch /tmp/irm-pwned-$$) it's"))).toBe("[$(touch /tmp/irm-pwned-$$) it's]\n");
+    expect(() => expandShell("cat <<'END'\n${{ v }}\nEND", () => 'x\nEND\ntouch /tmp/irm-pwned')).toThrow(UnsafeValueError);
   });
 });
 

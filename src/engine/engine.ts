@@ -2,10 +2,10 @@
 // Knows nothing of the terminal: it asks an Operator and emits events that views and reports consume.
 import type { Branch, Cause, Check, CommandSpec, Question, Risk, Runbook, Step } from '../model/schema.js';
 import { displayForm, expandForm, formsOf, selectForm, type CommandForm } from '../model/command.js';
-import { expandText, findPlaceholders, MissingVariableError, shellQuote } from '../model/placeholders.js';
+import { expandText, findPlaceholders, MissingVariableError, shellQuote, UnsafeValueError } from '../model/placeholders.js';
 import { checkValue } from '../load/validate.js';
 import { displayValue, envName, lookupOf, type ResolvedVariable } from '../load/variables.js';
-import { InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError, InvalidVariableError, UsageError } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
 import { excerpt } from './output.js';
 import { StreamRedactor, type Redact } from './redactor.js';
@@ -238,6 +238,16 @@ function formVariables(form: CommandForm): string[] {
   return [...new Set(findPlaceholders(text).found.map((p) => p.name))];
 }
 
+/** A value that would not stay data where it stands refuses the command before anyone is asked to run it. */
+function refuseUnsafeValues(ctx: EngineContext, form: CommandForm): void {
+  try {
+    expandForm(form, lookupOf(ctx.vars));
+  } catch (e) {
+    if (e instanceof UnsafeValueError) throw new InvalidVariableError(e.message, e.hint);
+    if (!(e instanceof MissingVariableError)) throw e;
+  }
+}
+
 function display(ctx: EngineContext, form: CommandForm): string {
   return ctx.redact(displayForm(form, lookupOf(ctx.vars), (n) => ctx.vars.get(n)?.secret ?? false));
 }
@@ -409,6 +419,7 @@ async function runOne(ctx: EngineContext, r: Runnable, state: WalkState): Promis
     return outcome;
   }
   await ensureVariables(ctx, formVariables(form), r.title);
+  refuseUnsafeValues(ctx, form);
   const command = display(ctx, form);
   base.command = command;
   const env = envShown(ctx, command);
@@ -755,7 +766,7 @@ export async function runCheck(ctx: EngineContext, runbook: Runbook, causeId: st
     return await runOne(ctx, { ...base, spec: check, timeoutMs: timeoutOf(check, runbook), check }, state);
   } catch (e) {
     if (e instanceof QuitSignal) return { ...base, verdict: 'interrupted', note: 'not run: interrupted' };
-    if (e instanceof UsageError) return { ...base, verdict: 'error', error: { kind: 'missing-variable', message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+    if (e instanceof UsageError) return { ...base, verdict: 'error', error: { kind: e instanceof InvalidVariableError ? 'invalid-variable' : 'missing-variable', message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
     throw e;
   }
 }

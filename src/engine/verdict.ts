@@ -14,7 +14,7 @@ export interface Reason {
 }
 
 export interface CouldNotRun {
-  kind: 'missing-command' | 'docker-unavailable' | 'timeout' | 'missing-file' | 'spawn-failed' | 'missing-variable' | 'unavailable';
+  kind: 'missing-command' | 'docker-unavailable' | 'timeout' | 'missing-file' | 'spawn-failed' | 'missing-variable' | 'invalid-variable' | 'unavailable';
   message: string;
   hint?: string;
 }

@@ -1,7 +1,7 @@
 // Schema issues and the rules a schema cannot say (references, placeholders, risk), as located diagnostics.
 import type { z } from 'zod';
 import { Config, Manual, Runbook, type CommandSpec, type Expectation, type Variable } from '../model/schema.js';
-import { findPlaceholders, findShellPlaceholders } from '../model/placeholders.js';
+import { envName, findPlaceholders, findShellPlaceholders, type Placeholder } from '../model/placeholders.js';
 import { looksDestructive } from '../model/risk.js';
 import { isSecretName } from '../model/redact.js';
 import { closest, didYouMean } from '../util/suggest.js';
@@ -372,11 +372,15 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
   const { found, problems } = shell ? findShellPlaceholders(s) : findPlaceholders(s);
   const out: Diagnostic[] = [];
   const at = (start: number, end: number, message: string, hint?: string) => {
-    // Point inside the scalar when its source text holds the placeholder as written.
+    // Point inside the scalar when its source text holds the placeholder as written: at the same occurrence of it.
     const loc = src.locate(path);
     const raw = src.text.slice(loc.start, loc.end);
     const needle = s.slice(start, end);
-    const idx = raw.indexOf(needle);
+    let nth = 0;
+    for (let k = s.indexOf(needle); k >= 0 && k < start; k = s.indexOf(needle, k + 1)) nth++;
+    let idx = raw.indexOf(needle);
+    for (let k = 0; k < nth && idx >= 0; k++) idx = raw.indexOf(needle, idx + 1);
+    if (idx < 0) idx = raw.indexOf(needle);
     out.push(idx >= 0 ? src.diagnostic(loc.start + idx, loc.start + idx + needle.length, message, hint) : src.at(path, message, hint));
   };
   for (const p of problems) at(p.start, p.end, p.message);
@@ -384,11 +388,25 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
   for (const p of found) {
     if (!(p.name in variables)) {
       at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, names), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
-    } else if (p.context === 'substitution') {
-      at(p.start, p.end, `placeholder "${p.name}" stands inside $(...) or backticks, where irm cannot quote it safely`, `use the environment variable instead: "$IRM_VAR_${p.name.toUpperCase()}"`);
+      continue;
     }
+    const problem = contextProblem(p);
+    if (problem) at(p.start, p.end, problem.message, problem.hint);
   }
   return out;
+}
+
+/** Why a placeholder cannot stand where it is in a shell line, and how to write it instead; undefined when it can. */
+function contextProblem(p: Placeholder): { message: string; hint: string } | undefined {
+  const env = `"$${envName(p.name)}"`;
+  switch (p.context) {
+    case 'substitution':
+      return { message: `placeholder "${p.name}" stands inside $(...) or backticks, where irm cannot quote it safely`, hint: `use the environment variable instead: ${env}` };
+    case 'code':
+      return { message: `placeholder "${p.name}" stands ${p.where ?? 'where bash reads it as code'}, where its value would be code`, hint: `write a fixed word there` };
+    default:
+      return undefined;
+  }
 }
 
 export function lintVariables(vars: Record<string, Variable>, base: PathSegment[], src: SourceFile): Diagnostic[] {

@@ -1,6 +1,6 @@
 // One precedence for every variable: --set flags, then IRM_VAR_<NAME> in the environment (--vars-file lines first), then irm.yaml, then the default.
 import type { Runbook, Variable } from '../model/schema.js';
-import { findPlaceholders, expandText } from '../model/placeholders.js';
+import { envName, findPlaceholders, expandText } from '../model/placeholders.js';
 import { isSecretName, maskSecrets } from '../model/redact.js';
 import { RunbookError, UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
@@ -23,9 +23,7 @@ export interface ResolvedVariable {
   declaredBy: string;
 }
 
-export function envName(name: string): string {
-  return `IRM_VAR_${name.toUpperCase()}`;
-}
+export { envName };
 
 /** Parse repeated --set name=value flags. */
 export function parseSets(sets: string[] | undefined): Record<string, string> {

@@ -1,6 +1,6 @@
 // A command of a runbook made concrete for one deployment: the form that applies, with its variables filled in.
 import type { CommandSpec } from './schema.js';
-import { expandShell, expandText, findPlaceholders, findShellPlaceholders, shellQuote, type Lookup } from './placeholders.js';
+import { expandShell, expandText, findPlaceholders, findShellPlaceholders, renderShell, shellQuote, UnsafeValueError, type Lookup } from './placeholders.js';
 
 export type Deployment = 'docker' | 'host';
 
@@ -52,7 +52,9 @@ export function displayForm(form: CommandForm, lookup: Lookup, isSecret: (name: 
     let out = '';
     let last = 0;
     for (const p of found) {
-      out += form.line.slice(last, p.start) + show(p.name, form.line.slice(p.start, p.end), (v) => (p.context === 'substitution' ? v : shellQuote(v, p.context)));
+      // In a here-document the line reads the value from the environment, which shows nothing of it.
+      const text = p.context === 'heredoc' ? renderShell(p, '') : show(p.name, form.line.slice(p.start, p.end), (v) => shownShell(p, v));
+      out += form.line.slice(last, p.start) + text;
       last = p.end;
     }
     return (out + form.line.slice(last)).split('$${{').join('${{');
@@ -69,6 +71,16 @@ export function displayForm(form: CommandForm, lookup: Lookup, isSecret: (name: 
       return shellQuote(out + a.slice(last));
     })
     .join(' ');
+}
+
+/** A value as it will stand in the line that runs; where irm would refuse it, as it is (the refusal says why). */
+function shownShell(p: Parameters<typeof renderShell>[0], value: string): string {
+  try {
+    return renderShell(p, value);
+  } catch (e) {
+    if (e instanceof UnsafeValueError) return value;
+    throw e;
+  }
 }
 
 /** Variables a command refers to, in order of appearance. */

@@ -2,14 +2,26 @@
 //
 // The syntax is chosen so that nothing a command line legitimately holds is mistaken for one:
 // $(date +%s), ${HOME}, <PID> and docker's --format '{{.Names}}' are all left alone. "$${{" writes a literal "${{".
+import { scanShell } from './shell-context.js';
 
 export interface Placeholder {
   name: string;
   /** Offsets in the string. */
   start: number;
   end: number;
-  /** The shell quoting in force where the placeholder stands (for shell lines). */
-  context: 'none' | 'single' | 'double' | 'substitution';
+  /**
+   * Where the placeholder stands in a shell line, which says how its value is put there:
+   * - none, single, double: quoted for the quotes in force, as one literal word or literal text;
+   * - heredoc: the body of a here-document whose delimiter is unquoted (<<END), where quotes mean nothing and $, `
+   *   still expand: the value is read from the environment there ("${IRM_VAR_NAME}"), so that nothing in it expands;
+   * - literal-heredoc: the body of a here-document whose delimiter is quoted (<<'END'), where nothing expands: the
+   *   value as it is, refused if a line break in it could end the document early;
+   * - substitution: inside $(...) or backticks, where irm cannot quote it;
+   * - code: where bash reads the value again as code (the place is said in `where`): refused.
+   */
+  context: 'none' | 'single' | 'double' | 'heredoc' | 'literal-heredoc' | 'substitution' | 'code';
+  /** For a context that refuses values: the place in words, for a diagnostic ("in the delimiter of a here-document"). */
+  where?: string;
 }
 
 export interface PlaceholderProblem {
@@ -22,25 +34,27 @@ const OPEN = '${{';
 const ESCAPED_OPEN = '$${{';
 const NAME = /^[a-z][a-z0-9_]*$/;
 
+/** The environment variable a command gets a variable's value in. */
+export function envName(name: string): string {
+  return `IRM_VAR_${name.toUpperCase()}`;
+}
+
 /** Every placeholder of a plain text (no shell context). */
 export function findPlaceholders(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
-  return scan(s, false);
-}
-
-/** Every placeholder of a shell line, with the quoting in force where each stands. */
-export function findShellPlaceholders(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
-  return scan(s, true);
-}
-
-function scan(s: string, shell: boolean): { found: Placeholder[]; problems: PlaceholderProblem[] } {
-  // Most text holds no placeholder at all: the quoting state matters only where one stands.
+  // Most text holds no placeholder at all.
   if (!s.includes(OPEN)) return { found: [], problems: [] };
+  return scanText(s);
+}
+
+/** Every placeholder of a shell line, with the context bash reads it in (src/model/shell-context.ts). */
+export function findShellPlaceholders(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
+  if (!s.includes(OPEN)) return { found: [], problems: [] };
+  return scanShell(s);
+}
+
+function scanText(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
   const found: Placeholder[] = [];
   const problems: PlaceholderProblem[] = [];
-  // Quoting state of a POSIX shell line, enough to quote a value for where it lands.
-  let quote: 'none' | 'single' | 'double' = 'none';
-  let substDepth = 0;
-  let backtick = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === '$' && s.startsWith(ESCAPED_OPEN, i)) {
@@ -58,37 +72,11 @@ function scan(s: string, shell: boolean): { found: Placeholder[]; problems: Plac
       if (!NAME.test(name)) {
         problems.push({ start: i, end, message: `malformed placeholder "${s.slice(i, end)}": a variable name is lower-case letters, digits and underscores` });
       } else {
-        const context = !shell ? 'none' : substDepth > 0 || backtick ? 'substitution' : quote;
-        found.push({ name, start: i, end, context });
+        found.push({ name, start: i, end, context: 'none' });
       }
       i = end - 1;
       continue;
     }
-    if (!shell) continue;
-    if (quote === 'single') {
-      if (c === "'") quote = 'none';
-      continue;
-    }
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (quote === 'double') {
-      if (c === '"') quote = 'none';
-      else if (c === '$' && s[i + 1] === '(') {
-        substDepth++;
-        i++;
-      } else if (c === ')' && substDepth > 0) substDepth--;
-      else if (c === '`') backtick = !backtick;
-      continue;
-    }
-    if (c === "'") quote = 'single';
-    else if (c === '"') quote = 'double';
-    else if (c === '$' && s[i + 1] === '(') {
-      substDepth++;
-      i++;
-    } else if (c === ')' && substDepth > 0) substDepth--;
-    else if (c === '`') backtick = !backtick;
   }
   return { found, problems };
 }
@@ -111,6 +99,13 @@ export type Lookup = (name: string) => string | undefined;
 export class MissingVariableError extends Error {
   constructor(readonly variable: string) {
     super(`no value for variable "${variable}"`);
+  }
+}
+
+/** A value that cannot stand where its placeholder is without becoming code: the command is not run. */
+export class UnsafeValueError extends Error {
+  constructor(readonly variable: string, message: string, readonly hint?: string) {
+    super(message);
   }
 }
 
@@ -144,13 +139,38 @@ export function expandText(s: string, lookup: Lookup): string {
   return substitute(s, findPlaceholders(s).found, (p) => valueOf(lookup, p.name));
 }
 
-/** Expand a shell line: each value is quoted for where it stands, so it stays one literal piece of data. */
+/** Expand a shell line: each value is put where it stands so that it stays one literal piece of data. */
 export function expandShell(s: string, lookup: Lookup): string {
   const { found } = findShellPlaceholders(s);
-  return substitute(s, found, (p) => {
-    if (p.context === 'substitution') throw new Error(`placeholder "${p.name}" inside $(...) or backticks cannot be quoted safely`);
-    return shellQuote(valueOf(lookup, p.name), p.context);
-  });
+  return substitute(s, found, (p) => renderShell(p, valueOf(lookup, p.name)));
+}
+
+/**
+ * A value as the shell text that stands for it at its placeholder (see Placeholder['context']); throws
+ * UnsafeValueError where the value would not stay data.
+ */
+export function renderShell(p: Placeholder, value: string): string {
+  switch (p.context) {
+    case 'none':
+    case 'single':
+    case 'double':
+      return shellQuote(value, p.context);
+    case 'heredoc':
+      return `\${${envName(p.name)}}`;
+    case 'literal-heredoc':
+      if (value.includes('\n')) {
+        throw new UnsafeValueError(
+          p.name,
+          `the value of "${p.name}" holds a line break, and it stands in a here-document with a quoted delimiter (<<'END'), where a line of it could end the document and run the rest as commands`,
+          'give a value on one line, or write the here-document with an unquoted delimiter (<<END), where irm passes the value through the environment'
+        );
+      }
+      return value;
+    case 'substitution':
+      throw new UnsafeValueError(p.name, `placeholder "${p.name}" inside $(...) or backticks cannot be quoted safely`);
+    case 'code':
+      throw new UnsafeValueError(p.name, `placeholder "${p.name}" stands ${p.where ?? 'where bash reads it as code'}: its value would be code`);
+  }
 }
 
 /** Names of every placeholder in a string. */

@@ -1,0 +1,42 @@
+// Variables are data, never code, end to end: a value that would run a command if bash read it as code runs nothing,
+// wherever its placeholder stands. Each case runs bin/irm on a runbook and looks for the file the value would create.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { irm, oneCauseRunbook, tree } from './helpers.js';
+
+/** A runbook whose one check runs `run` (any lines), with a variable "word" of the given declaration. */
+function runbook(run: string, word = '{ description: Any text, default: hello }'): string {
+  const body = run.split('\n').map((l) => `          ${l}`);
+  return oneCauseRunbook('inject', 'Injection', ['      - id: k', '        title: K', '        run: |', ...body], ['variables:', `  word: ${word}`]);
+}
+
+function runWith(run: string, value: (pwned: string) => string, word?: string) {
+  const dir = tree({ 'lab/inject.yaml': runbook(run, word) });
+  const pwned = join(dir, 'PWNED');
+  const r = irm(['run', 'inject', '--runbooks', 'lab', '--yes', '--json', '--set', `word=${value(pwned)}`], { cwd: dir });
+  return { r, pwned, dir, value: value(pwned) };
+}
+
+function excerpt(r: ReturnType<typeof irm>): string {
+  return r.json().checks[0].output.excerpt;
+}
+
+describe('a value runs nothing, wherever its placeholder stands', () => {
+  it('in the body of a here-document (<<END): the value is printed as it is', () => {
+    const { r, pwned, value } = runWith('cat <<END\n[${{ word }}]\nEND', (f) => `$(touch ${f}) \`touch ${f}\` '$(touch ${f})'`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(excerpt(r)).toBe(`[${value}]\n`);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it("in the body of a here-document with a quoted delimiter (<<'END'): a value that would end it early is refused", () => {
+    const { r, pwned } = runWith("cat <<'END'\n[${{ word }}]\nEND", (f) => `x\nEND\ntouch ${f} #`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the value of "word" holds a line break');
+    expect(existsSync(pwned)).toBe(false);
+    const fine = runWith("cat <<'END'\n[${{ word }}]\nEND", (f) => `$(touch ${f})`);
+    expect(excerpt(fine.r)).toBe(`[${fine.value}]\n`);
+    expect(existsSync(fine.pwned)).toBe(false);
+  });
+});
