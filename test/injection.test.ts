@@ -39,4 +39,11 @@ describe('a value runs nothing, wherever its placeholder stands', () => {
     expect(excerpt(fine.r)).toBe(`[${fine.value}]\n`);
     expect(existsSync(fine.pwned)).toBe(false);
   });
+
+  it('in a comment: a line break in the value does not end it', () => {
+    const { r, pwned } = runWith('echo hi # note ${{ word }}', (f) => `a\ntouch ${f} #`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(excerpt(r)).toBe('hi\n');
+    expect(existsSync(pwned)).toBe(false);
+  });
 });

@@ -1,5 +1,8 @@
 // Variables are data, never code: every expansion is checked by running the line in a real shell.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandShell, expandText, expandWith, findShellPlaceholders, MissingVariableError, UnsafeValueError } from '../src/model/placeholders.js';
 import { looksDestructive } from '../src/model/risk.js';
@@ -94,6 +97,24 @@ describe('here-documents', () => {
   it("puts a value as it is into a body that nothing expands (<<'END'), and refuses one whose line break could end it", () => {
     expect(bash(expandShell("cat <<'END'\n[${{ v }}]\nEND", () => "$(touch /tmp/irm-pwned-$$) it's"))).toBe("[$(touch /tmp/irm-pwned-$$) it's]\n");
     expect(() => expandShell("cat <<'END'\n${{ v }}\nEND", () => 'x\nEND\ntouch /tmp/irm-pwned')).toThrow(UnsafeValueError);
+  });
+});
+
+describe('comments', () => {
+  it('a line break in a value does not end the comment its placeholder stands in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'irm-comment-'));
+    const pwned = join(dir, 'PWNED');
+    const value = `a\ntouch ${pwned} #`;
+    const line = expandShell('echo hi # note ${{ v }}\necho "${{ v }}" | wc -l', () => value);
+    expect(line).toBe(`echo hi # note "\${IRM_VAR_V}"\necho "${value}" | wc -l`);
+    expect(bash(line, { IRM_VAR_V: value })).toBe('hi\n2\n');
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('a comment starts where a word does, not inside one, quotes or ${#...}', () => {
+    expect(contexts('echo a#${{ a }} "#${{ b }}" ${#x} $# # ${{ c }}\necho ${{ d }};#${{ e }}')).toEqual(['a:none', 'b:double', 'c:comment', 'd:none', 'e:comment']);
+    // an apostrophe in a comment opens no quote
+    expect(contexts("echo x # don't\necho ${{ a }}")).toEqual(['a:none']);
   });
 });
 

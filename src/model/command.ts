@@ -52,8 +52,8 @@ export function displayForm(form: CommandForm, lookup: Lookup, isSecret: (name: 
     let out = '';
     let last = 0;
     for (const p of found) {
-      // In a here-document the line reads the value from the environment, which shows nothing of it.
-      const text = p.context === 'heredoc' ? renderShell(p, '') : show(p.name, form.line.slice(p.start, p.end), (v) => shownShell(p, v));
+      // In a here-document or a comment the line names the value's environment variable, which shows nothing of it.
+      const text = p.context === 'heredoc' || p.context === 'comment' ? renderShell(p, '') : show(p.name, form.line.slice(p.start, p.end), (v) => shownShell(p, v));
       out += form.line.slice(last, p.start) + text;
       last = p.end;
     }

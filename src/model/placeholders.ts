@@ -16,10 +16,12 @@ export interface Placeholder {
    *   still expand: the value is read from the environment there ("${IRM_VAR_NAME}"), so that nothing in it expands;
    * - literal-heredoc: the body of a here-document whose delimiter is quoted (<<'END'), where nothing expands: the
    *   value as it is, refused if a line break in it could end the document early;
+   * - comment: in a comment, which bash does not read, but which a line break in a value would end: the placeholder
+   *   is written "${IRM_VAR_NAME}", which holds no line break (and is the value as one word, were it not a comment);
    * - substitution: inside $(...) or backticks, where irm cannot quote it;
    * - code: where bash reads the value again as code (the place is said in `where`): refused.
    */
-  context: 'none' | 'single' | 'double' | 'heredoc' | 'literal-heredoc' | 'substitution' | 'code';
+  context: 'none' | 'single' | 'double' | 'heredoc' | 'literal-heredoc' | 'comment' | 'substitution' | 'code';
   /** For a context that refuses values: the place in words, for a diagnostic ("in the delimiter of a here-document"). */
   where?: string;
 }
@@ -157,6 +159,8 @@ export function renderShell(p: Placeholder, value: string): string {
       return shellQuote(value, p.context);
     case 'heredoc':
       return `\${${envName(p.name)}}`;
+    case 'comment':
+      return `"\${${envName(p.name)}}"`;
     case 'literal-heredoc':
       if (value.includes('\n')) {
         throw new UnsafeValueError(

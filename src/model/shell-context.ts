@@ -157,6 +157,13 @@ class Scanner {
         this.redirection(inside);
         continue;
       }
+      if (c === '#') {
+        // a comment: to the end of the line (a backslash does not continue it)
+        const eol = s.indexOf('\n', this.i);
+        this.placeholdersIn(this.i, eol < 0 ? s.length : eol, inside ?? 'comment', undefined);
+        this.i = eol < 0 ? s.length : eol;
+        continue;
+      }
       const w = this.word(inside);
       if (cases > 0 && words.length === 0 && w.literal && !w.quoted && w.text === 'esac') {
         cases--;
