@@ -46,4 +46,11 @@ describe('a value runs nothing, wherever its placeholder stands', () => {
     expect(excerpt(r)).toBe('hi\n');
     expect(existsSync(pwned)).toBe(false);
   });
+
+  it("inside $'...', where a backslash escapes a quote", () => {
+    const { r, pwned, value } = runWith("printf '%s\\n' $'[${{ word }}]'", (f) => `\\'; touch ${f} #`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(excerpt(r)).toBe(`[${value}]\n`);
+    expect(existsSync(pwned)).toBe(false);
+  });
 });

@@ -73,6 +73,19 @@ function bash(line: string, env: Record<string, string> = {}): string {
 
 const contexts = (line: string) => findShellPlaceholders(line).found.map((p) => `${p.name}:${p.context}`);
 
+describe("$'...' strings", () => {
+  for (const value of [...NASTY, "\\'; touch /tmp/irm-pwned-$$ #", '\\n\\x41\\\\']) {
+    it(`keeps ${JSON.stringify(value)} literal text inside $'...', where backslash escapes are read`, () => {
+      const line = expandShell("printf '%s|' $'pre-${{ v }}-post' x$'\\t'${{ v }}", () => value);
+      expect(bash(line)).toBe(`pre-${value}-post|x\t${value}|`);
+    });
+  }
+
+  it("knows $'...' from '...' and from a $ inside double quotes", () => {
+    expect(contexts("echo $'a\\'${{ a }}' ${{ b }} \"$'${{ c }}'\" $\"${{ d }}\"")).toEqual(['a:ansi', 'b:none', 'c:double', 'd:double']);
+  });
+});
+
 describe('here-documents', () => {
   const RUNS = `$(touch /tmp/irm-pwned-$$) \`touch /tmp/irm-pwned-$$\` \${HOME} $HOME \\$(x)`;
   for (const value of [...NASTY, RUNS, 'x\nEND\ntouch /tmp/irm-pwned-$$ #']) {

@@ -12,6 +12,7 @@ export interface Placeholder {
   /**
    * Where the placeholder stands in a shell line, which says how its value is put there:
    * - none, single, double: quoted for the quotes in force, as one literal word or literal text;
+   * - ansi: inside $'...', where backslash escapes are read: the value with its backslashes and quotes escaped;
    * - heredoc: the body of a here-document whose delimiter is unquoted (<<END), where quotes mean nothing and $, `
    *   still expand: the value is read from the environment there ("${IRM_VAR_NAME}"), so that nothing in it expands;
    * - literal-heredoc: the body of a here-document whose delimiter is quoted (<<'END'), where nothing expands: the
@@ -21,7 +22,7 @@ export interface Placeholder {
    * - substitution: inside $(...) or backticks, where irm cannot quote it;
    * - code: where bash reads the value again as code (the place is said in `where`): refused.
    */
-  context: 'none' | 'single' | 'double' | 'heredoc' | 'literal-heredoc' | 'comment' | 'substitution' | 'code';
+  context: 'none' | 'single' | 'double' | 'ansi' | 'heredoc' | 'literal-heredoc' | 'comment' | 'substitution' | 'code';
   /** For a context that refuses values: the place in words, for a diagnostic ("in the delimiter of a here-document"). */
   where?: string;
 }
@@ -157,6 +158,8 @@ export function renderShell(p: Placeholder, value: string): string {
     case 'single':
     case 'double':
       return shellQuote(value, p.context);
+    case 'ansi':
+      return value.replace(/[\\']/g, '\\$&');
     case 'heredoc':
       return `\${${envName(p.name)}}`;
     case 'comment':

@@ -256,7 +256,7 @@ class Scanner {
           }
           continue;
         }
-        if (this.dollar(inside ?? 'none', w)) continue;
+        if (this.dollar(inside ?? 'none', w, true)) continue;
       }
       w.text += c;
       this.i++;
@@ -335,12 +335,44 @@ class Scanner {
    * At a "$" that starts an expansion ($(...), ${...}, $((...))): moves past it and returns true; false for a "$"
    * that is just a character or a plain $name (left for the caller to take as text).
    */
-  private dollar(quote: ShellContext, w: Word | undefined): boolean {
+  private dollar(quote: ShellContext, w: Word | undefined, quotes = false): boolean {
     const s = this.s;
     const inside = quote === 'substitution' ? 'substitution' : undefined;
     const mark = () => {
       if (w) (w.text += '\u0000'), (w.literal = false);
     };
+    if (quotes && this.at("$'")) {
+      // $'...': backslash escapes are read, so a value goes in with its backslashes and quotes escaped
+      this.i += 2;
+      const holes = w?.holes.length ?? 0;
+      while (!this.done && s[this.i] !== "'") {
+        if (s[this.i] === '\\') {
+          if (w) w.text += s[this.i + 1] ?? '';
+          this.i += 2;
+          continue;
+        }
+        if (this.isPlaceholder()) {
+          const p = this.placeholder(inside ?? 'ansi');
+          if (p) w?.holes.push(p);
+          continue;
+        }
+        if (w) w.text += s[this.i];
+        this.i++;
+      }
+      this.i++;
+      if (w) {
+        w.quoted = true;
+        if (w.holes.length > holes) w.literal = false;
+      }
+      return true;
+    }
+    if (quotes && this.at('$"')) {
+      // $"...": a double-quoted string looked up in a message catalog
+      this.i += 2;
+      if (w) w.quoted = true;
+      this.doubleQuoted(inside, w);
+      return true;
+    }
     if (this.at('$((')) {
       // Taken for a command substitution, whose placeholders cannot be quoted.
       this.i += 3;
@@ -416,7 +448,7 @@ class Scanner {
           if (p) w?.holes.push(p);
           continue;
         }
-        if (this.dollar(quote, undefined)) continue;
+        if (this.dollar(quote, undefined, quote === 'none')) continue;
       }
       this.i++;
     }
@@ -458,7 +490,7 @@ class Scanner {
           this.backticks();
           continue;
         }
-        if (this.dollar(inside ?? 'none', undefined)) continue;
+        if (this.dollar(inside ?? 'none', undefined, true)) continue;
       }
       this.i++;
     }
