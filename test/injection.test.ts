@@ -53,4 +53,26 @@ describe('a value runs nothing, wherever its placeholder stands', () => {
     expect(excerpt(r)).toBe(`[${value}]\n`);
     expect(existsSync(pwned)).toBe(false);
   });
+
+  it('in bash arithmetic ([[ 5 -gt x ]]): a text variable there does not validate, and the runbook runs nothing', () => {
+    const run = '[[ 5 -gt ${{ word }} ]] && echo y';
+    const { r, pwned, dir } = runWith(run, (f) => `a[$(touch ${f})]`);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(pwned)).toBe(false);
+    const v = irm(['validate', 'lab'], { cwd: dir });
+    expect(v.code).toBe(3);
+    expect(v.stderr + v.stdout).toContain('placeholder "word" stands as an operand of -gt in [[ ]]');
+  });
+
+  it('in bash arithmetic, an integer variable takes a number and refuses anything else', () => {
+    const run = '[[ 5 -gt ${{ word }} ]] && echo y; echo $(( ${{ word }} * 2 ))';
+    const integer = '{ description: A count, type: integer, default: 1 }';
+    const ok = runWith(run, () => '3', integer);
+    expect(ok.r.code, ok.r.stderr).toBe(0);
+    expect(excerpt(ok.r)).toBe('y\n6\n');
+    const { r, pwned } = runWith(run, (f) => `a[$(touch ${f})]`, integer);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('expected an integer');
+    expect(existsSync(pwned)).toBe(false);
+  });
 });

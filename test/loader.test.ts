@@ -373,6 +373,15 @@ describe('placeholders', () => {
     ]);
   });
 
+  it('a placeholder in bash arithmetic, unless its variable can only hold a number', () => {
+    const hint = 'declare "word" with type: integer (or number, port)';
+    expectDiagnostics('placeholder-in-arithmetic', [
+      { line: 17, col: 24, message: 'placeholder "word" stands as an operand of -gt in [[ ]], where bash evaluates its value as an expression', hint: '[ ... "$IRM_VAR_WORD" ], where test takes only a number', source: '[[ 5 -gt ${{ word }} ]]' },
+      { line: 20, col: 38, message: 'placeholder "word" stands in $(( ))', hint },
+      { line: 23, col: 64, message: 'placeholder "word" stands in an array subscript', hint },
+    ]);
+  });
+
   it('$(date +%Y%m%d), ${HOME}, <PID>, {{.Names}} and $${{ literal }} are not placeholders', () => {
     const r = expectDiagnostics('shell-syntax-clean', []);
     expect(r.runbook?.id).toBe('shell-syntax-clean');

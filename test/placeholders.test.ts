@@ -86,6 +86,54 @@ describe("$'...' strings", () => {
   });
 });
 
+describe('bash arithmetic', () => {
+  it('knows where bash evaluates text as an arithmetic expression', () => {
+    const where = (line: string) => findShellPlaceholders(line).found.map((p) => `${p.name}:${p.context === 'arithmetic' ? p.where : p.context}`);
+    expect(where('if [[ ${{ a }} -lt 3 && "${{ b }}" == x || ( "${{ c }}" -ge 1 ) ]]; then echo ${{ d }}; fi')).toEqual([
+      'a:as an operand of -lt in [[ ]]',
+      'b:double',
+      'c:as an operand of -ge in [[ ]]',
+      'd:none',
+    ]);
+    expect(where('[[ ${{ a }} < ${{ b }} ]]; test ${{ c }} -gt 1; [ ${{ d }} -eq 1 ]; echo ${{ e }} -gt 1')).toEqual(['a:none', 'b:none', 'c:none', 'd:none', 'e:none']);
+    expect(where('echo $(( ${{ a }} + "${{ b }}" )) $[ ${{ c }} ] "$(( ${{ d }} ))"')).toEqual(['a:in $(( ))', 'b:in $(( ))', 'c:in $[ ]', 'd:in $(( ))']);
+    expect(where("if (( '${{ a }}' > 1 )); then for (( i=${{ b }}; i<3; i++ )); do :; done; fi")).toEqual(['a:in (( ))', 'b:in for (( ))']);
+    expect(where('let n=${{ a }} "m=${{ b }}"')).toEqual(['a:as an argument of let', 'b:as an argument of let']);
+    expect(where('declare -i n=${{ a }}; n=${{ b }}; m=${{ c }}; local -i k; k+=${{ d }}; declare n2=${{ e }}')).toEqual([
+      'a:in the value of an integer variable (declare -i)',
+      'b:in the value of an integer variable (declare -i)',
+      'c:none',
+      'd:in the value of an integer variable (declare -i)',
+      'e:none',
+    ]);
+    expect(where('a[${{ a }}]=1; declare -A m; m[${{ b }}]=2; echo ${a[${{ c }}]} ${m[${{ d }}]} a[${{ e }}] ${x:-${{ f }}}')).toEqual([
+      'a:in an array subscript',
+      'b:none',
+      'c:in an array subscript',
+      'd:none',
+      'e:none',
+      'f:none',
+    ]);
+    expect(where('a=( [${{ a }}]=x ${{ b }} ); echo "${x:${{ c }}:2}" ${x: -${{ d }}}')).toEqual([
+      'a:in an array subscript',
+      'b:none',
+      'c:in the offset or length of ${name:offset:length}',
+      'd:in the offset or length of ${name:offset:length}',
+    ]);
+    expect(where('cat <<E\n$(( ${{ a }} )) ${{ b }}\nE\ncase x in (y) (( ${{ c }} ));; esac')).toEqual(['a:in $(( ))', 'b:heredoc', 'c:in (( ))']);
+    expect(where('echo $(( $(echo ${{ a }}) ))')).toEqual(['a:substitution']);
+  });
+
+  it('takes a plain number and refuses anything bash could read as a name', () => {
+    const line = '[[ 5 -gt ${{ n }} ]] && echo y; echo $(( ${{ n }} * 2 ))';
+    expect(bash(expandShell(line, () => '3'))).toBe('y\n6\n');
+    expect(bash(expandShell(line, () => '-4'))).toBe('y\n-8\n');
+    for (const bad of ['a[$(touch /tmp/irm-pwned)]', 'n', '1+x', '0x1f', ' 5', '', '1e3']) {
+      expect(() => expandShell(line, () => bad), bad).toThrow(UnsafeValueError);
+    }
+  });
+});
+
 describe('here-documents', () => {
   const RUNS = `$(touch /tmp/irm-pwned-$$) \`touch /tmp/irm-pwned-$$\` \${HOME} $HOME \\$(x)`;
   for (const value of [...NASTY, RUNS, 'x\nEND\ntouch /tmp/irm-pwned-$$ #']) {

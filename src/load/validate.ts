@@ -1,7 +1,7 @@
 // Schema issues and the rules a schema cannot say (references, placeholders, risk), as located diagnostics.
 import type { z } from 'zod';
 import { Config, Manual, Runbook, type CommandSpec, type Expectation, type Variable } from '../model/schema.js';
-import { envName, findPlaceholders, findShellPlaceholders, type Placeholder } from '../model/placeholders.js';
+import { envName, findPlaceholders, findShellPlaceholders, isPlainNumber, type Placeholder } from '../model/placeholders.js';
 import { looksDestructive } from '../model/risk.js';
 import { isSecretName } from '../model/redact.js';
 import { closest, didYouMean } from '../util/suggest.js';
@@ -390,16 +390,24 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
       at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, names), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
       continue;
     }
-    const problem = contextProblem(p);
+    const problem = contextProblem(p, variables[p.name]!);
     if (problem) at(p.start, p.end, problem.message, problem.hint);
   }
   return out;
 }
 
 /** Why a placeholder cannot stand where it is in a shell line, and how to write it instead; undefined when it can. */
-function contextProblem(p: Placeholder): { message: string; hint: string } | undefined {
+function contextProblem(p: Placeholder, v: Variable): { message: string; hint: string } | undefined {
   const env = `"$${envName(p.name)}"`;
   switch (p.context) {
+    case 'arithmetic':
+      if (onlyNumbers(v)) return undefined;
+      return {
+        message: `placeholder "${p.name}" stands ${p.where ?? 'in bash arithmetic'}, where bash evaluates its value as an expression: a value such as a[$(cmd)] runs cmd`,
+        hint:
+          `declare "${p.name}" with type: integer (or number, port), so that only a number can reach it (${env} is evaluated there the same way)` +
+          (p.where?.endsWith('in [[ ]]') ? `; or compare with [ ... ${env} ], where test takes only a number and evaluates nothing` : ''),
+      };
     case 'substitution':
       return { message: `placeholder "${p.name}" stands inside $(...) or backticks, where irm cannot quote it safely`, hint: `use the environment variable instead: ${env}` };
     case 'code':
@@ -407,6 +415,12 @@ function contextProblem(p: Placeholder): { message: string; hint: string } | und
     default:
       return undefined;
   }
+}
+
+/** Whether every value a variable can take is a plain number (its type is checked wherever a value comes from). */
+function onlyNumbers(v: Variable): boolean {
+  if (v.type === 'integer' || v.type === 'number' || v.type === 'port') return true;
+  return v.type === 'enum' && !!v.values?.length && v.values.every(isPlainNumber);
 }
 
 export function lintVariables(vars: Record<string, Variable>, base: PathSegment[], src: SourceFile): Diagnostic[] {

@@ -19,10 +19,13 @@ export interface Placeholder {
    *   value as it is, refused if a line break in it could end the document early;
    * - comment: in a comment, which bash does not read, but which a line break in a value would end: the placeholder
    *   is written "${IRM_VAR_NAME}", which holds no line break (and is the value as one word, were it not a comment);
+   * - arithmetic: where bash evaluates the text as an arithmetic expression ($(( )), (( )), let, [[ a -gt b ]], an
+   *   array subscript, declare -i...), and a name in it is a variable whose value is evaluated in turn: a[$(cmd)] runs
+   *   cmd, quoted or not, and so does "$IRM_VAR_NAME" holding it. Only a plain number goes there;
    * - substitution: inside $(...) or backticks, where irm cannot quote it;
    * - code: where bash reads the value again as code (the place is said in `where`): refused.
    */
-  context: 'none' | 'single' | 'double' | 'ansi' | 'heredoc' | 'literal-heredoc' | 'comment' | 'substitution' | 'code';
+  context: 'none' | 'single' | 'double' | 'ansi' | 'heredoc' | 'literal-heredoc' | 'comment' | 'arithmetic' | 'substitution' | 'code';
   /** For a context that refuses values: the place in words, for a diagnostic ("in the delimiter of a here-document"). */
   where?: string;
 }
@@ -173,11 +176,25 @@ export function renderShell(p: Placeholder, value: string): string {
         );
       }
       return value;
+    case 'arithmetic':
+      if (!isPlainNumber(value)) {
+        throw new UnsafeValueError(
+          p.name,
+          `the value of "${p.name}" is not a plain number, and it stands ${p.where ?? 'in bash arithmetic'}, where bash would evaluate it as an expression (a name in it, with a [subscript], can run a command)`,
+          `give a number such as 42 or -1.5`
+        );
+      }
+      return value;
     case 'substitution':
       throw new UnsafeValueError(p.name, `placeholder "${p.name}" inside $(...) or backticks cannot be quoted safely`);
     case 'code':
       throw new UnsafeValueError(p.name, `placeholder "${p.name}" stands ${p.where ?? 'where bash reads it as code'}: its value would be code`);
   }
+}
+
+/** A number as bash arithmetic reads it, with nothing in it that bash could take for a name: 42, -7, 1.5. */
+export function isPlainNumber(value: string): boolean {
+  return /^[+-]?[0-9]+(\.[0-9]+)?$/.test(value);
 }
 
 /** Names of every placeholder in a string. */

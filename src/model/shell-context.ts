@@ -1,6 +1,6 @@
 // Where each ${{ placeholder }} of a shell line stands as bash reads the line: in quotes or not, inside $(...), in a
-// here-document's body... As much of bash's grammar as it takes to know how a value can be put there as data, or that
-// it cannot be. Where in doubt, a place is taken for the stricter one.
+// here-document's body, in arithmetic... As much of bash's grammar as it takes to know how a value can be put there as
+// data, or that it cannot be. Where in doubt, a place is taken for the stricter one.
 import type { Placeholder, PlaceholderProblem } from './placeholders.js';
 
 export type ShellContext = Placeholder['context'];
@@ -10,6 +10,22 @@ const ESCAPED_OPEN = '$${{';
 const NAME = /^[a-z][a-z0-9_]*$/;
 /** Characters that end an unquoted word. */
 const METACHAR = new Set([' ', '\t', '\n', ';', '&', '|', '(', ')', '<', '>']);
+/** [[ ... ]] operators whose operands bash evaluates as arithmetic expressions. */
+const ARITHMETIC_TESTS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+const DECLARATIONS = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
+/** Reserved words after which a command starts: if (( x )), while [[ ... ]], ! let ... */
+const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', 'time', '{', '}']);
+
+/** A place that decides the context of every placeholder within it, whatever the quotes. */
+interface Inside {
+  context: 'substitution' | 'arithmetic' | 'code';
+  where?: string;
+}
+
+/** Inside `inner` within `outer`: nothing within a command substitution can be quoted, whatever it is. */
+function nest(outer: Inside | undefined, inner: Inside): Inside {
+  return outer?.context === 'substitution' ? outer : inner;
+}
 
 /** A word of a command as bash will see it: its literal text (quotes removed) and the placeholders in it. */
 interface Word {
@@ -21,6 +37,12 @@ interface Word {
   start: number;
   end: number;
   holes: Placeholder[];
+  /** NAME=value, NAME+=value, NAME[subscript]=value: the name, and where the value's placeholders start in holes. */
+  assignment?: { name: string; valueFrom: number };
+  /** Placeholders in the [subscript] of NAME[subscript]= (arithmetic for an indexed array). */
+  subscript?: Placeholder[];
+  /** An operator of [[ ... ]] taken as a word of its own: ( ) ! && || < > */
+  operator?: boolean;
 }
 
 interface PendingHeredoc {
@@ -29,8 +51,8 @@ interface PendingHeredoc {
   stripTabs: boolean;
 }
 
-function isBare(w: Word, text: string): boolean {
-  return w.literal && !w.quoted && w.text === text;
+function isBare(w: Word | undefined, text: string): boolean {
+  return !!w && w.literal && !w.quoted && w.text === text;
 }
 
 /** Every placeholder of a shell line, with the context bash reads it in. */
@@ -48,6 +70,9 @@ class Scanner {
   private heredocs: PendingHeredoc[] = [];
   /** Set once a placeholder problem ends the scan (an unclosed "${{"). */
   private stopped = false;
+  /** Variables the line declares integer (declare -i n) or associative (declare -A m). */
+  private readonly integers = new Set<string>();
+  private readonly associative = new Set<string>();
 
   constructor(readonly s: string) {}
 
@@ -65,8 +90,11 @@ class Scanner {
 
   // ---- placeholders ---------------------------------------------------------------------------------------------
 
-  /** At "${{" or "$${{": records the placeholder in `context` and moves past it. Returns it (undefined if escaped or bad). */
-  private placeholder(context: ShellContext, where?: string): Placeholder | undefined {
+  /**
+   * At "${{" or "$${{": records the placeholder, in `context` unless `inside` decides, and moves past it. Returns it
+   * (undefined if escaped or malformed).
+   */
+  private placeholder(context: ShellContext, inside?: Inside): Placeholder | undefined {
     const s = this.s;
     if (this.at(ESCAPED_OPEN)) {
       this.i += ESCAPED_OPEN.length; // a literal "${{"
@@ -87,8 +115,8 @@ class Scanner {
       this.problems.push({ start, end, message: `malformed placeholder "${s.slice(start, end)}": a variable name is lower-case letters, digits and underscores` });
       return undefined;
     }
-    const p: Placeholder = { name, start, end, context };
-    if (where && context !== 'substitution') p.where = where;
+    const p: Placeholder = { name, start, end, context: inside?.context ?? context };
+    if (inside?.where && inside.context !== 'substitution') p.where = inside.where;
     this.found.push(p);
     return p;
   }
@@ -97,18 +125,34 @@ class Scanner {
     return this.at(OPEN) || this.at(ESCAPED_OPEN);
   }
 
+  /** A placeholder already found turns out to stand in a stricter place (the operand of -gt, an argument of let). */
+  private restrict(holes: readonly Placeholder[], inside: Inside): void {
+    for (const p of holes) {
+      if (p.context === 'substitution') continue;
+      if (p.context === 'code' && inside.context === 'arithmetic') continue;
+      p.context = inside.context;
+      if (inside.where) p.where = inside.where;
+    }
+  }
+
   // ---- commands -------------------------------------------------------------------------------------------------
 
   /**
    * A list of commands, up to `close` (")" of a $(...) or <(...)) or the end. `inside` is set within a command
    * substitution, whose every placeholder is reported as such.
    */
-  private list(close: ')' | null, inside: 'substitution' | undefined): void {
+  private list(close: ')' | null, inside: Inside | undefined): void {
     let depth = 0; // ( ... ) subshells and groups opened within this list
     let words: Word[] = [];
     /** Open case commands, and whether a pattern comes next (where a ")" ends the pattern, not a subshell). */
     let cases = 0;
     let expectPattern = false;
+    /** Within [[ ... ]]: ( ) < > && || are operators of the test, not of the shell. */
+    let cond = false;
+    const end = () => {
+      if (words.length) this.command(words);
+      words = [];
+    };
     while (!this.done) {
       const s = this.s;
       const c = s[this.i]!;
@@ -120,28 +164,41 @@ class Scanner {
         this.i += 2;
         continue;
       }
+      if (cond && c !== '\n' && METACHAR.has(c)) {
+        const op = /^(&&|\|\||[()<>!])/.exec(s.slice(this.i, this.i + 2))?.[0] ?? c;
+        words.push({ text: op, literal: true, quoted: false, start: this.i, end: this.i + op.length, holes: [], operator: true });
+        this.i += op.length;
+        continue;
+      }
       if (c === '\n') {
         this.i++;
-        words = [];
+        end();
         this.heredocBodies(inside);
         continue;
       }
       if (c === ';' || c === '&' || c === '|') {
         const op = /^(;;&|;;|;&|&&|\|\||\|&|[;&|])/.exec(s.slice(this.i, this.i + 3))![0];
         this.i += op.length;
-        words = [];
+        end();
         if (cases > 0 && (op === ';;' || op === ';&' || op === ';;&')) expectPattern = true;
         continue;
       }
       if (c === '(') {
+        if (s[this.i + 1] === '(' && (words.length === 0 || (words.length === 1 && isBare(words[0], 'for')))) {
+          // (( expression )) and for (( ...; ...; ... )): arithmetic
+          this.i += 2;
+          this.arithmetic('))', nest(inside, { context: 'arithmetic', where: words.length ? 'in for (( ))' : 'in (( ))' }));
+          words = [];
+          continue;
+        }
         this.i++;
         if (!(expectPattern && words.length === 0)) depth++;
-        words = [];
+        end();
         continue;
       }
       if (c === ')') {
         this.i++;
-        words = [];
+        end();
         if (expectPattern) expectPattern = false; // the end of a case pattern
         else if (depth > 0) depth--;
         else if (close === ')') return;
@@ -160,22 +217,84 @@ class Scanner {
       if (c === '#') {
         // a comment: to the end of the line (a backslash does not continue it)
         const eol = s.indexOf('\n', this.i);
-        this.placeholdersIn(this.i, eol < 0 ? s.length : eol, inside ?? 'comment', undefined);
+        this.placeholdersIn(this.i, eol < 0 ? s.length : eol, 'comment', inside, undefined);
         this.i = eol < 0 ? s.length : eol;
         continue;
       }
-      const w = this.word(inside);
-      if (cases > 0 && words.length === 0 && w.literal && !w.quoted && w.text === 'esac') {
+      const w = this.word(inside, words.length === 0 || words.every((x) => x.assignment) || this.declaring(words));
+      if (cases > 0 && words.length === 0 && isBare(w, 'esac')) {
         cases--;
         expectPattern = false;
         continue;
       }
+      if (words.length === 0 && !cond && w.literal && !w.quoted && KEYWORDS.has(w.text)) continue;
+      if (words.length === 0 && isBare(w, '[[')) cond = true;
+      if (cond && isBare(w, ']]')) cond = false;
       words.push(w);
-      if (words.length === 3 && isBare(words[0]!, 'case') && isBare(words[2]!, 'in')) {
+      if (words.length === 3 && isBare(words[0], 'case') && isBare(words[2], 'in')) {
         cases++;
         expectPattern = true;
         words = [];
       }
+    }
+    end();
+  }
+
+  /** Whether the words so far are a declaration builtin and its options, where NAME=value words are assignments. */
+  private declaring(words: Word[]): boolean {
+    const first = words.findIndex((w) => !w.assignment);
+    return first >= 0 && words[first]!.literal && DECLARATIONS.has(words[first]!.text);
+  }
+
+  /** A simple command's words, once all are known: the places its command makes of them. */
+  private command(words: Word[]): void {
+    // Assignments before the command, and the command's name
+    let k = 0;
+    for (; k < words.length && words[k]!.assignment; k++) this.assignment(words[k]!, false);
+    const name = words[k];
+    if (!name) return;
+    const args = words.slice(k + 1);
+    if (isBare(name, '[[')) {
+      args.forEach((w, j) => {
+        if (!w.operator && w.literal && ARITHMETIC_TESTS.has(w.text)) {
+          const where = { context: 'arithmetic' as const, where: `as an operand of ${w.text} in [[ ]]` };
+          for (const operand of [args[j - 1], args[j + 1]]) if (operand && !operand.operator) this.restrict(operand.holes, where);
+        }
+      });
+      return;
+    }
+    if (isBare(name, 'let')) {
+      for (const w of args) this.restrict(w.holes, { context: 'arithmetic', where: 'as an argument of let' });
+      return;
+    }
+    if (name.literal && DECLARATIONS.has(name.text)) {
+      const flags = args.filter((w) => w.literal && /^-[A-Za-z]+$/.test(w.text)).map((w) => w.text);
+      const integer = flags.some((f) => f.includes('i'));
+      const assoc = flags.some((f) => f.includes('A'));
+      for (const w of args) {
+        if (!w.assignment) {
+          if (w.literal && /^[A-Za-z_]\w*$/.test(w.text)) {
+            if (integer) this.integers.add(w.text);
+            if (assoc) this.associative.add(w.text);
+          }
+          continue;
+        }
+        if (integer) this.integers.add(w.assignment.name);
+        if (assoc) this.associative.add(w.assignment.name);
+        this.assignment(w, integer);
+      }
+      return;
+    }
+    // [subscript]=value in a compound assignment a=( [i]=x ), taken for a word of a command
+    for (const w of [name, ...args]) if (w.subscript?.length && !w.assignment) this.restrict(w.subscript, { context: 'arithmetic', where: 'in an array subscript' });
+  }
+
+  /** NAME=value: a subscript is arithmetic (for an indexed array), and so is the value of an integer variable. */
+  private assignment(w: Word, integer: boolean): void {
+    const a = w.assignment!;
+    if (w.subscript?.length && !this.associative.has(a.name)) this.restrict(w.subscript, { context: 'arithmetic', where: 'in an array subscript' });
+    if (integer || this.integers.has(a.name)) {
+      this.restrict(w.holes.slice(a.valueFrom), { context: 'arithmetic', where: 'in the value of an integer variable (declare -i)' });
     }
   }
 
@@ -187,86 +306,117 @@ class Scanner {
   }
 
   /** A redirection: its operator and the word it takes, or a here-document to read after the line. */
-  private redirection(inside: 'substitution' | undefined): void {
+  private redirection(inside: Inside | undefined): void {
     const s = this.s;
     while (/[0-9]/.test(s[this.i]!)) this.i++;
     const op = /^(<<<|<<-|<<|<>|<&|>>|>&|>\||<|>)/.exec(s.slice(this.i, this.i + 3))?.[0] ?? s[this.i]!;
     this.i += op.length;
     while (s[this.i] === ' ' || s[this.i] === '\t') this.i++;
     if (op === '<<' || op === '<<-') {
-      const w = this.word(inside, 'delimiter');
+      const w = this.word(nest(inside, { context: 'code', where: 'in the delimiter of a here-document' }), false);
       this.heredocs.push({ delimiter: w.text, quoted: w.quoted, stripTabs: op === '<<-' });
       return;
     }
     if (this.done || METACHAR.has(s[this.i]!)) return;
-    this.word(inside);
+    this.word(inside, false);
   }
 
   // ---- words ----------------------------------------------------------------------------------------------------
 
-  /** One word: up to an unquoted metacharacter. */
-  private word(inside: 'substitution' | undefined, role?: 'delimiter'): Word {
+  /** One word: up to an unquoted metacharacter. `assigning`: where NAME=value is an assignment. */
+  private word(inside: Inside | undefined, assigning: boolean): Word {
     const s = this.s;
     const w: Word = { text: '', literal: true, quoted: false, start: this.i, end: this.i, holes: [] };
     const expansion = () => {
       w.text += '\u0000';
       w.literal = false;
     };
+    /** In NAME[...] at the start of the word: the subscript's bracket depth. */
+    let subscript = 0;
     while (!this.done) {
       const c = s[this.i]!;
       if (METACHAR.has(c)) break;
-      if (c === '\\') {
-        if (s[this.i + 1] === '\n') {
-          this.i += 2;
-          continue;
-        }
-        w.quoted = true;
-        w.text += s[this.i + 1] ?? '';
-        this.i += 2;
-        continue;
-      }
-      if (c === "'") {
-        w.quoted = true;
-        const close = s.indexOf("'", this.i + 1);
-        const end = close < 0 ? s.length : close;
-        const holes = w.holes.length;
-        this.placeholdersIn(this.i + 1, end, inside ?? 'single', w);
-        if (w.holes.length > holes) w.literal = false;
-        w.text += s.slice(this.i + 1, end);
-        this.i = end + 1;
-        continue;
-      }
-      if (c === '"') {
-        w.quoted = true;
+      if (subscript === 0 && c === '[' && !w.quoted && (/^[A-Za-z_]\w*$/.test(w.text) || w.text === '')) {
+        // NAME[subscript]=... or a compound assignment's [subscript]=...: arithmetic for an indexed array
+        subscript = 1;
+        w.subscript = [];
+        w.text += c;
         this.i++;
-        this.doubleQuoted(inside, w);
         continue;
       }
-      if (c === '`') {
-        this.backticks();
-        expansion();
+      if (subscript > 0 && (c === '[' || c === ']')) {
+        subscript += c === '[' ? 1 : -1;
+        w.text += c;
+        this.i++;
         continue;
       }
-      if (c === '$') {
-        if (this.isPlaceholder()) {
-          const p = role === 'delimiter' ? this.placeholder(inside ?? 'code', 'in the delimiter of a here-document') : this.placeholder(inside ?? 'none');
-          if (p) {
-            w.holes.push(p);
-            expansion();
-          }
-          continue;
-        }
-        if (this.dollar(inside ?? 'none', w, true)) continue;
+      const before = w.holes.length;
+      if (c === '=' && !w.assignment && assigning && /^[A-Za-z_]\w*(\[.*\])?\+?$/s.test(w.text) && !w.quoted) {
+        w.assignment = { name: /^[A-Za-z_]\w*/.exec(w.text)![0], valueFrom: w.holes.length };
       }
-      w.text += c;
-      this.i++;
+      this.wordPart(w, inside);
+      if (subscript > 0 && w.holes.length > before) w.subscript!.push(...w.holes.slice(before));
     }
+    if (w.subscript && !(w.assignment || /^\[.*\]\+?=/s.test(w.text))) delete w.subscript;
     w.end = this.i;
     return w;
   }
 
-  /** Placeholders between two offsets of text bash takes literally (single quotes). */
-  private placeholdersIn(from: number, to: number, context: ShellContext, w: Word | undefined): void {
+  /** One character or quoted part of a word. */
+  private wordPart(w: Word, inside: Inside | undefined): void {
+    const s = this.s;
+    const c = s[this.i]!;
+    if (c === '\\') {
+      if (s[this.i + 1] === '\n') {
+        this.i += 2;
+        return;
+      }
+      w.quoted = true;
+      w.text += s[this.i + 1] ?? '';
+      this.i += 2;
+      return;
+    }
+    if (c === "'") {
+      w.quoted = true;
+      const close = s.indexOf("'", this.i + 1);
+      const end = close < 0 ? s.length : close;
+      const holes = w.holes.length;
+      this.placeholdersIn(this.i + 1, end, 'single', inside, w);
+      if (w.holes.length > holes) w.literal = false;
+      w.text += s.slice(this.i + 1, end);
+      this.i = end + 1;
+      return;
+    }
+    if (c === '"') {
+      w.quoted = true;
+      this.i++;
+      this.doubleQuoted(inside, w);
+      return;
+    }
+    if (c === '`') {
+      this.backticks();
+      w.text += '\u0000';
+      w.literal = false;
+      return;
+    }
+    if (c === '$') {
+      if (this.isPlaceholder()) {
+        const p = this.placeholder('none', inside);
+        if (p) {
+          w.holes.push(p);
+          w.text += '\u0000';
+          w.literal = false;
+        }
+        return;
+      }
+      if (this.dollar('none', inside, w, true)) return;
+    }
+    w.text += c;
+    this.i++;
+  }
+
+  /** Placeholders between two offsets of text bash takes literally (single quotes, a comment, a quoted body). */
+  private placeholdersIn(from: number, to: number, context: ShellContext, inside: Inside | undefined, w: Word | undefined): void {
     const saved = this.i;
     for (let k = from; k < to; ) {
       const next = this.s.indexOf('${{', k);
@@ -274,7 +424,7 @@ class Scanner {
       const at = escaped >= 0 && escaped < to && (next < 0 || escaped < next) ? escaped : next;
       if (at < 0 || at >= to) break;
       this.i = at;
-      const p = this.placeholder(context);
+      const p = this.placeholder(context, inside);
       if (p) w?.holes.push(p);
       k = this.i;
     }
@@ -282,7 +432,7 @@ class Scanner {
   }
 
   /** Inside "...": up to the closing quote. */
-  private doubleQuoted(inside: 'substitution' | undefined, w: Word | undefined): void {
+  private doubleQuoted(inside: Inside | undefined, w: Word | undefined): void {
     const s = this.s;
     while (!this.done) {
       const c = s[this.i]!;
@@ -302,11 +452,11 @@ class Scanner {
       }
       if (c === '$') {
         if (this.isPlaceholder()) {
-          const p = this.placeholder(inside ?? 'double');
+          const p = this.placeholder('double', inside);
           if (p && w) w.holes.push(p), (w.text += '\u0000'), (w.literal = false);
           continue;
         }
-        if (this.dollar(inside ?? 'double', w)) continue;
+        if (this.dollar('double', inside, w)) continue;
       }
       if (w) w.text += c;
       this.i++;
@@ -323,7 +473,7 @@ class Scanner {
         continue;
       }
       if (this.isPlaceholder()) {
-        this.placeholder('substitution');
+        this.placeholder('substitution', { context: 'substitution' });
         continue;
       }
       this.i++;
@@ -332,12 +482,11 @@ class Scanner {
   }
 
   /**
-   * At a "$" that starts an expansion ($(...), ${...}, $((...))): moves past it and returns true; false for a "$"
-   * that is just a character or a plain $name (left for the caller to take as text).
+   * At a "$" that starts an expansion ($(...), ${...}, $((...)), $'...'): moves past it and returns true; false for a
+   * "$" that is just a character. `quote`: the quotes in force; `quotes`: whether quotes work here (not in "...").
    */
-  private dollar(quote: ShellContext, w: Word | undefined, quotes = false): boolean {
+  private dollar(quote: ShellContext, inside: Inside | undefined, w: Word | undefined, quotes = false): boolean {
     const s = this.s;
-    const inside = quote === 'substitution' ? 'substitution' : undefined;
     const mark = () => {
       if (w) (w.text += '\u0000'), (w.literal = false);
     };
@@ -352,7 +501,7 @@ class Scanner {
           continue;
         }
         if (this.isPlaceholder()) {
-          const p = this.placeholder(inside ?? 'ansi');
+          const p = this.placeholder('ansi', inside);
           if (p) w?.holes.push(p);
           continue;
         }
@@ -374,27 +523,26 @@ class Scanner {
       return true;
     }
     if (this.at('$((')) {
-      // Taken for a command substitution, whose placeholders cannot be quoted.
       this.i += 3;
-      this.arithmetic('))', 'substitution');
+      this.arithmetic('))', nest(inside, { context: 'arithmetic', where: 'in $(( ))' }));
       mark();
       return true;
     }
     if (this.at('$(')) {
       this.i += 2;
-      this.list(')', 'substitution');
+      this.list(')', { context: 'substitution' });
       mark();
       return true;
     }
     if (this.at('${')) {
       this.i += 2;
-      this.parameter(quote, w);
+      this.parameter(quote, inside, w);
       mark();
       return true;
     }
     if (this.at('$[')) {
       this.i += 2;
-      this.arithmetic(']', 'substitution');
+      this.arithmetic(']', nest(inside, { context: 'arithmetic', where: 'in $[ ]' }));
       mark();
       return true;
     }
@@ -409,9 +557,28 @@ class Scanner {
     return false;
   }
 
-  /** Inside ${...}: up to its closing brace. */
-  private parameter(quote: ShellContext, w: Word | undefined): void {
+  /**
+   * Inside ${...}: up to its closing brace. A [subscript] of an indexed array and the offset and length of
+   * ${name:offset:length} are arithmetic; the word of ${name:-word} and the like is text in the quotes in force.
+   */
+  private parameter(quote: ShellContext, inside: Inside | undefined, w: Word | undefined): void {
     const s = this.s;
+    const param = /^[!#]?([A-Za-z_]\w*|[0-9]+|[@*#?$!-])/.exec(s.slice(this.i, this.i + 256));
+    if (param) {
+      this.i += param[0].length;
+      const name = param[1]!;
+      if (s[this.i] === '[') {
+        this.i++;
+        this.arithmetic(']', this.associative.has(name) ? inside : nest(inside, { context: 'arithmetic', where: 'in an array subscript' }));
+      }
+      if (s[this.i] === ':' && !/[-=?+]/.test(s[this.i + 1] ?? '')) {
+        this.i++;
+        this.arithmetic('}', nest(inside, { context: 'arithmetic', where: 'in the offset or length of ${name:offset:length}' }));
+        return;
+      }
+    }
+    // a quote inside "${...}" is a plain character
+    const quotes = quote === 'none';
     let depth = 0;
     while (!this.done) {
       const c = s[this.i]!;
@@ -426,16 +593,16 @@ class Scanner {
         this.i += 2;
         continue;
       }
-      if (c === "'" && (quote === 'none' || quote === 'substitution')) {
+      if (c === "'" && quotes) {
         const close = s.indexOf("'", this.i + 1);
         const end = close < 0 ? s.length : close;
-        this.placeholdersIn(this.i + 1, end, quote === 'substitution' ? quote : 'single', w);
+        this.placeholdersIn(this.i + 1, end, 'single', inside, w);
         this.i = end + 1;
         continue;
       }
       if (c === '"') {
         this.i++;
-        this.doubleQuoted(quote === 'substitution' ? 'substitution' : undefined, undefined);
+        this.doubleQuoted(inside, undefined);
         continue;
       }
       if (c === '`') {
@@ -444,18 +611,18 @@ class Scanner {
       }
       if (c === '$') {
         if (this.isPlaceholder()) {
-          const p = this.placeholder(quote);
+          const p = this.placeholder(quote, inside);
           if (p) w?.holes.push(p);
           continue;
         }
-        if (this.dollar(quote, undefined, quote === 'none')) continue;
+        if (this.dollar(quote, inside, undefined, quotes)) continue;
       }
       this.i++;
     }
   }
 
-  /** Inside $((...)) or $[...]: up to `close`. */
-  private arithmetic(close: '))' | ']', inside: 'substitution' | undefined): void {
+  /** Inside $((...)), ((...)), $[...], a subscript or an offset: up to `close`. */
+  private arithmetic(close: '))' | ']' | '}', inside: Inside | undefined): void {
     const s = this.s;
     let depth = 0;
     while (!this.done) {
@@ -464,34 +631,32 @@ class Scanner {
         this.i += close.length;
         return;
       }
-      if (c === '(' || c === '[') depth++;
-      else if ((c === ')' || c === ']') && depth > 0) depth--;
+      if (c === '(' || c === '[' || c === '{') depth++;
+      else if ((c === ')' || c === ']' || c === '}') && depth > 0) depth--;
       if (c === '\\') {
         this.i += 2;
         continue;
       }
-      if (c === '$' || c === '"' || c === "'" || c === '`') {
-        if (this.isPlaceholder()) {
-          this.placeholder(inside ?? 'none');
-          continue;
-        }
-        if (c === '"') {
-          this.i++;
-          this.doubleQuoted(inside, undefined);
-          continue;
-        }
-        if (c === "'") {
-          const end = s.indexOf("'", this.i + 1);
-          this.placeholdersIn(this.i + 1, end < 0 ? s.length : end, inside ?? 'single', undefined);
-          this.i = end < 0 ? s.length : end + 1;
-          continue;
-        }
-        if (c === '`') {
-          this.backticks();
-          continue;
-        }
-        if (this.dollar(inside ?? 'none', undefined, true)) continue;
+      if (c === '$' && this.isPlaceholder()) {
+        this.placeholder('none', inside);
+        continue;
       }
+      if (c === '"') {
+        this.i++;
+        this.doubleQuoted(inside, undefined);
+        continue;
+      }
+      if (c === "'") {
+        const end = s.indexOf("'", this.i + 1);
+        this.placeholdersIn(this.i + 1, end < 0 ? s.length : end, 'single', inside, undefined);
+        this.i = end < 0 ? s.length : end + 1;
+        continue;
+      }
+      if (c === '`') {
+        this.backticks();
+        continue;
+      }
+      if (c === '$' && this.dollar('none', inside, undefined, true)) continue;
       this.i++;
     }
   }
@@ -499,7 +664,7 @@ class Scanner {
   // ---- here-documents -------------------------------------------------------------------------------------------
 
   /** After a newline: the bodies of the here-documents its line opened, in order. */
-  private heredocBodies(inside: 'substitution' | undefined): void {
+  private heredocBodies(inside: Inside | undefined): void {
     const pending = this.heredocs;
     this.heredocs = [];
     for (const h of pending) {
@@ -508,9 +673,9 @@ class Scanner {
     }
   }
 
-  private heredocBody(h: PendingHeredoc, inside: 'substitution' | undefined): void {
+  private heredocBody(h: PendingHeredoc, inside: Inside | undefined): void {
     const s = this.s;
-    const context: ShellContext = inside ?? (h.quoted ? 'literal-heredoc' : 'heredoc');
+    const context: ShellContext = h.quoted ? 'literal-heredoc' : 'heredoc';
     while (!this.done) {
       // In an unquoted body a backslash-newline joins two lines before bash compares a line with the delimiter.
       const { text, end } = logicalLine(s, this.i, !h.quoted);
@@ -519,7 +684,7 @@ class Scanner {
         return;
       }
       if (h.quoted) {
-        this.placeholdersIn(this.i, end, context, undefined);
+        this.placeholdersIn(this.i, end, context, inside, undefined);
         this.i = Math.min(s.length, end + 1);
         continue;
       }
@@ -536,10 +701,10 @@ class Scanner {
         }
         if (c === '$') {
           if (this.isPlaceholder()) {
-            this.placeholder(context);
+            this.placeholder(context, inside);
             continue;
           }
-          if (this.dollar(context, undefined)) continue;
+          if (this.dollar(context, inside, undefined)) continue;
         }
         this.i++;
       }
