@@ -75,4 +75,25 @@ describe('a value runs nothing, wherever its placeholder stands', () => {
     expect(r.stderr).toContain('expected an integer');
     expect(existsSync(pwned)).toBe(false);
   });
+
+  it('where a shell reads it as code (bash -c, eval, ssh, a pipe into sh, >&): such runbooks do not validate, and run nothing', () => {
+    for (const run of ['bash -c "echo [${{ word }}]"', 'eval "echo [${{ word }}]"', 'echo ${{ word }} | sh', 'echo hi >&${{ word }}', 'ssh -o BatchMode=yes nohost.invalid echo ${{ word }}']) {
+      const { r, pwned, dir } = runWith(run, (f) => `$(touch ${f})`);
+      expect(r.code, run).not.toBe(0);
+      expect(existsSync(pwned), run).toBe(false);
+      const v = irm(['validate', 'lab'], { cwd: dir });
+      expect(v.code, run).toBe(3);
+      expect(v.stderr + v.stdout, run).toContain('its value would be code there');
+    }
+    // As the diagnostics advise: bash -c reads it from the environment or as an argument, and prints it as it is.
+    const { r, pwned, value } = runWith(`bash -c 'printf "[%s]\\n" "$IRM_VAR_WORD" "$1"' _ \${{ word }}`, (f) => `$(touch ${f}); touch ${f}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(excerpt(r)).toBe(`[${value}]\n[${value}]\n`);
+    expect(existsSync(pwned)).toBe(false);
+    // An enum of plain words may stand in bash -c.
+    const word = '{ description: A mode, type: enum, values: [fast, slow], default: fast }';
+    const ok = runWith('bash -c "echo mode=${{ word }}"', () => 'slow', word);
+    expect(ok.r.code, ok.r.stderr).toBe(0);
+    expect(excerpt(ok.r)).toBe('mode=slow\n');
+  });
 });

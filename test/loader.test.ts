@@ -382,6 +382,17 @@ describe('placeholders', () => {
     ]);
   });
 
+  it('a placeholder where a shell reads its value as code, unless its variable holds only plain words', () => {
+    expectDiagnostics('placeholder-as-code', [
+      { line: 17, col: 28, message: 'placeholder "word" stands in the command string of bash -c, which that shell reads as code', hint: `bash -c '... "$IRM_VAR_WORD" ...'` },
+      { line: 20, col: 25, message: 'placeholder "word" stands as an argument of eval', hint: `eval "... $(printf '%q' "$IRM_VAR_WORD")"` },
+      { line: 23, col: 40, message: "placeholder \"word\" stands in ssh's remote command, which the remote shell reads as code", hint: `ssh HOST "... $(printf '%q' "$IRM_VAR_WORD")"` },
+      { line: 26, col: 19, message: 'placeholder "word" stands in the input of sh, which reads it as a script', hint: '"$IRM_VAR_WORD"' },
+      { line: 29, col: 24, message: 'placeholder "word" stands after >&, where bash expands the word twice', hint: 'write >FILE 2>&1' },
+      { line: 32, col: 22, message: 'placeholder "word" stands as the name of a variable', hint: 'write a fixed variable name' },
+    ]);
+  });
+
   it('$(date +%Y%m%d), ${HOME}, <PID>, {{.Names}} and $${{ literal }} are not placeholders', () => {
     const r = expectDiagnostics('shell-syntax-clean', []);
     expect(r.runbook?.id).toBe('shell-syntax-clean');

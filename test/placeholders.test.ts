@@ -134,6 +134,77 @@ describe('bash arithmetic', () => {
   });
 });
 
+describe('where a shell reads a value as code', () => {
+  const where = (line: string) => findShellPlaceholders(line).found.map((p) => `${p.name}:${p.context === 'code' ? p.where : p.context}`);
+
+  it('eval, trap, bash -c (after sudo, docker exec, find -exec...), but not the arguments after its command string', () => {
+    expect(where('eval "echo ${{ a }}"; echo eval ${{ b }}; trap "rm ${{ c }}" EXIT; trap - ${{ d }}')).toEqual([
+      'a:as an argument of eval, which runs it as shell code',
+      'b:none',
+      "c:in trap's command, which bash runs as shell code",
+      'd:none',
+    ]);
+    const c = (sh: string) => `c:in the command string of ${sh} -c, which that shell reads as code`;
+    expect(where('bash -c "echo ${{ a }}" _ ${{ b }}; sudo -u x sh -ec "${{ c }}"; bash ./x.sh ${{ d }}; pgrep -x sh ${{ e }}')).toEqual([
+      'a:in the command string of bash -c, which that shell reads as code',
+      'b:none',
+      c('sh'),
+      'd:none',
+      'e:none',
+    ]);
+    expect(where('docker exec ${{ a }} /bin/bash -o pipefail -c "x ${{ c }}"; find . -exec sh -c \'x\' ${{ b }} \\;')).toEqual(['a:none', c('bash'), 'b:none']);
+  });
+
+  it("a shell's input: a pipe, a here-string, a here-document", () => {
+    const stdin = (sh: string) => `in the input of ${sh}, which reads it as a script`;
+    expect(where('echo ${{ a }} | tee x | sh -s; echo ${{ b }} | cat; bash <<< "${{ c }}"; bash -c x <<< ${{ d }}')).toEqual([`a:${stdin('sh')}`, 'b:none', `c:${stdin('bash')}`, 'd:none']);
+    expect(where('cat <<E | bash\n${{ a }}\nE\nbash <<\'E\'\n${{ b }}\nE\ncat <<E\n${{ c }}\nE')).toEqual([`a:${stdin('bash')}`, `b:${stdin('bash')}`, 'c:heredoc']);
+  });
+
+  it("ssh's remote command and input, su -c, watch, and ssh options that run a local command", () => {
+    const remote = "in ssh's remote command, which the remote shell reads as code";
+    expect(where('ssh ${{ a }} uptime ${{ b }}; ssh -p 22 -i ${{ c }} host "cat ${{ d }}"; ssh -o ProxyCommand=${{ e }} h; ssh h <<E\n${{ f }}\nE')).toEqual([
+      'a:none',
+      `b:${remote}`,
+      'c:none',
+      `d:${remote}`,
+      'e:in a command that ssh runs with a shell',
+      'f:in the input of ssh, which the remote shell reads as a script',
+    ]);
+    expect(where('su - postgres -c "psql ${{ a }}"; watch -n 5 "cat ${{ b }}"; watch -x cat ${{ c }}')).toEqual([
+      'a:in the command of su -c, which a shell reads as code',
+      'b:in the command of watch, which runs it with sh -c',
+      'c:none',
+    ]);
+  });
+
+  it("variables' names, the word after >&, prompt strings", () => {
+    const name = 'as the name of a variable, whose [subscript] bash evaluates as code';
+    expect(where('read ${{ a }} <<< x; printf -v ${{ b }} %s x; [[ -v ${{ c }} ]]; declare "${{ d }}=1"; declare -n r=${{ e }}; local x=${{ f }}')).toEqual([
+      `a:${name}`,
+      `b:${name}`,
+      `c:${name}`,
+      `d:${name}`,
+      `e:${name}`,
+      'f:none',
+    ]);
+    expect(where('echo hi >&${{ a }}; echo hi 2>&${{ b }} >${{ c }}; PS4=${{ d }}')).toEqual([
+      'a:after >&, where bash expands the word twice',
+      'b:none',
+      'c:none',
+      'd:in a prompt string, which bash expands again',
+    ]);
+  });
+
+  it('takes a plain word there and refuses anything else', () => {
+    const line = 'bash -c "echo ${{ v }}"';
+    expect(bash(expandShell(line, () => 'db-1.internal:5432'))).toBe('db-1.internal:5432\n');
+    for (const bad of ['$(touch /tmp/irm-pwned)', 'a b', "it's", 'x;y', 'a[1]', '*', '']) {
+      expect(() => expandShell(line, () => bad), bad).toThrow(UnsafeValueError);
+    }
+  });
+});
+
 describe('here-documents', () => {
   const RUNS = `$(touch /tmp/irm-pwned-$$) \`touch /tmp/irm-pwned-$$\` \${HOME} $HOME \\$(x)`;
   for (const value of [...NASTY, RUNS, 'x\nEND\ntouch /tmp/irm-pwned-$$ #']) {

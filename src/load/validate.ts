@@ -1,7 +1,7 @@
 // Schema issues and the rules a schema cannot say (references, placeholders, risk), as located diagnostics.
 import type { z } from 'zod';
 import { Config, Manual, Runbook, type CommandSpec, type Expectation, type Variable } from '../model/schema.js';
-import { envName, findPlaceholders, findShellPlaceholders, isPlainNumber, type Placeholder } from '../model/placeholders.js';
+import { envName, findPlaceholders, findShellPlaceholders, isInertWord, isPlainNumber, type Placeholder } from '../model/placeholders.js';
 import { looksDestructive } from '../model/risk.js';
 import { isSecretName } from '../model/redact.js';
 import { closest, didYouMean } from '../util/suggest.js';
@@ -411,7 +411,11 @@ function contextProblem(p: Placeholder, v: Variable): { message: string; hint: s
     case 'substitution':
       return { message: `placeholder "${p.name}" stands inside $(...) or backticks, where irm cannot quote it safely`, hint: `use the environment variable instead: ${env}` };
     case 'code':
-      return { message: `placeholder "${p.name}" stands ${p.where ?? 'where bash reads it as code'}, where its value would be code`, hint: `write a fixed word there` };
+      if (onlyInertWords(v)) return undefined;
+      return {
+        message: `placeholder "${p.name}" stands ${p.where ?? 'where a shell reads it as code'}: its value would be code there`,
+        hint: (p.how ?? 'write a fixed word there').replace(/IRM_VAR_NAME/g, envName(p.name)),
+      };
     default:
       return undefined;
   }
@@ -421,6 +425,12 @@ function contextProblem(p: Placeholder, v: Variable): { message: string; hint: s
 function onlyNumbers(v: Variable): boolean {
   if (v.type === 'integer' || v.type === 'number' || v.type === 'port') return true;
   return v.type === 'enum' && !!v.values?.length && v.values.every(isPlainNumber);
+}
+
+/** Whether every value a variable can take is a word without shell syntax (isInertWord). */
+function onlyInertWords(v: Variable): boolean {
+  if (v.type === 'integer' || v.type === 'port' || v.type === 'boolean') return true;
+  return v.type === 'enum' && !!v.values?.length && v.values.every(isInertWord);
 }
 
 export function lintVariables(vars: Record<string, Variable>, base: PathSegment[], src: SourceFile): Diagnostic[] {

@@ -23,11 +23,14 @@ export interface Placeholder {
    *   array subscript, declare -i...), and a name in it is a variable whose value is evaluated in turn: a[$(cmd)] runs
    *   cmd, quoted or not, and so does "$IRM_VAR_NAME" holding it. Only a plain number goes there;
    * - substitution: inside $(...) or backticks, where irm cannot quote it;
-   * - code: where bash reads the value again as code (the place is said in `where`): refused.
+   * - code: where a shell reads the value again as code (eval, bash -c, ssh's remote command, a shell's input, a
+   *   variable's name, the word after >&; the place is said in `where`): only a word without shell syntax goes there.
    */
   context: 'none' | 'single' | 'double' | 'ansi' | 'heredoc' | 'literal-heredoc' | 'comment' | 'arithmetic' | 'substitution' | 'code';
   /** For a context that refuses values: the place in words, for a diagnostic ("in the delimiter of a here-document"). */
   where?: string;
+  /** For code: how to pass the value as data there instead, for a diagnostic's hint. */
+  how?: string;
 }
 
 export interface PlaceholderProblem {
@@ -95,7 +98,7 @@ export function shellQuote(value: string, context: Placeholder['context'] = 'non
     case 'double':
       return value.replace(/[\\$`"]/g, '\\$&');
     default:
-      if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+      if (isInertWord(value)) return value;
       return `'${value.replace(/'/g, `'\\''`)}'`;
   }
 }
@@ -188,13 +191,25 @@ export function renderShell(p: Placeholder, value: string): string {
     case 'substitution':
       throw new UnsafeValueError(p.name, `placeholder "${p.name}" inside $(...) or backticks cannot be quoted safely`);
     case 'code':
-      throw new UnsafeValueError(p.name, `placeholder "${p.name}" stands ${p.where ?? 'where bash reads it as code'}: its value would be code`);
+      if (!isInertWord(value)) {
+        throw new UnsafeValueError(
+          p.name,
+          `the value of "${p.name}" is not a plain word, and it stands ${p.where ?? 'where a shell reads it as code'}, where it would be code`,
+          'give a value of letters, digits and . _ - / : = , + @ % only'
+        );
+      }
+      return value;
   }
 }
 
 /** A number as bash arithmetic reads it, with nothing in it that bash could take for a name: 42, -7, 1.5. */
 export function isPlainNumber(value: string): boolean {
   return /^[+-]?[0-9]+(\.[0-9]+)?$/.test(value);
+}
+
+/** A word that every shell reads as itself, wherever it stands: nothing to quote, expand, split or match. */
+export function isInertWord(value: string): boolean {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value);
 }
 
 /** Names of every placeholder in a string. */

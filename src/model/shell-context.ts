@@ -20,6 +20,8 @@ const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'whi
 interface Inside {
   context: 'substitution' | 'arithmetic' | 'code';
   where?: string;
+  /** For code: how to pass the value as data there instead. */
+  how?: string;
 }
 
 /** Inside `inner` within `outer`: nothing within a command substitution can be quoted, whatever it is. */
@@ -49,7 +51,31 @@ interface PendingHeredoc {
   delimiter: string;
   quoted: boolean;
   stripTabs: boolean;
+  /** Set when the command it feeds reads it as code (bash, ssh host): every placeholder in its body is code. */
+  code?: Inside;
 }
+
+/** A redirection of a command: a here-string's word, a here-document. */
+interface Redirection {
+  op: string;
+  word?: Word;
+  heredoc?: PendingHeredoc;
+}
+
+/** What the commands of a pipeline before this one hold: their output is this one's input. */
+interface Pipe {
+  holes: Placeholder[];
+  heredocs: PendingHeredoc[];
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'yash', 'posh', 'fish', 'csh', 'tcsh']);
+/** Programs that run one of their arguments as a shell command: the option that gives it. */
+const COMMAND_OPTIONS: Record<string, string[]> = { su: ['-c', '--command'], runuser: ['-c', '--command'], script: ['-c', '--command'], flock: ['-c', '--command'] };
+/** ssh's options that take an argument. */
+const SSH_ARGUMENT_OPTIONS = 'BbcDEeFIiJLlmOoPpQRSWw';
+
+const ENV_HINT = (what: string) => `refer to the environment variable there instead (${what}), or declare the variable type: integer or enum, whose values hold no shell syntax`;
+const QUOTE_HINT = (what: string, why = '') => `${why}quote the value for that shell: ${what}, or declare the variable type: integer or enum, whose values hold no shell syntax`;
 
 function isBare(w: Word | undefined, text: string): boolean {
   return !!w && w.literal && !w.quoted && w.text === text;
@@ -117,6 +143,7 @@ class Scanner {
     }
     const p: Placeholder = { name, start, end, context: inside?.context ?? context };
     if (inside?.where && inside.context !== 'substitution') p.where = inside.where;
+    if (inside?.how && inside.context === 'code') p.how = inside.how;
     this.found.push(p);
     return p;
   }
@@ -132,6 +159,8 @@ class Scanner {
       if (p.context === 'code' && inside.context === 'arithmetic') continue;
       p.context = inside.context;
       if (inside.where) p.where = inside.where;
+      if (inside.how) p.how = inside.how;
+      else delete p.how;
     }
   }
 
@@ -149,9 +178,16 @@ class Scanner {
     let expectPattern = false;
     /** Within [[ ... ]]: ( ) < > && || are operators of the test, not of the shell. */
     let cond = false;
-    const end = () => {
-      if (words.length) this.command(words);
+    let redirs: Redirection[] = [];
+    let pipe: Pipe = { holes: [], heredocs: [] };
+    const end = (op?: string) => {
+      if (words.length || redirs.length) this.command(words, redirs, pipe);
+      if (op === '|' || op === '|&') {
+        pipe.holes.push(...words.flatMap((w) => w.holes), ...redirs.flatMap((r) => r.word?.holes ?? []));
+        pipe.heredocs.push(...redirs.flatMap((r) => (r.heredoc ? [r.heredoc] : [])));
+      } else pipe = { holes: [], heredocs: [] };
       words = [];
+      redirs = [];
     };
     while (!this.done) {
       const s = this.s;
@@ -179,7 +215,7 @@ class Scanner {
       if (c === ';' || c === '&' || c === '|') {
         const op = /^(;;&|;;|;&|&&|\|\||\|&|[;&|])/.exec(s.slice(this.i, this.i + 3))![0];
         this.i += op.length;
-        end();
+        end(op);
         if (cases > 0 && (op === ';;' || op === ';&' || op === ';;&')) expectPattern = true;
         continue;
       }
@@ -211,7 +247,7 @@ class Scanner {
         continue;
       }
       if (c === '<' || c === '>' || (/[0-9]/.test(c) && this.redirectionAhead())) {
-        this.redirection(inside);
+        redirs.push(this.redirection(inside));
         continue;
       }
       if (c === '#') {
@@ -247,13 +283,16 @@ class Scanner {
   }
 
   /** A simple command's words, once all are known: the places its command makes of them. */
-  private command(words: Word[]): void {
+  private command(words: Word[], redirs: Redirection[], pipe: Pipe): void {
     // Assignments before the command, and the command's name
     let k = 0;
     for (; k < words.length && words[k]!.assignment; k++) this.assignment(words[k]!, false);
+    // command and builtin run the builtin they name
+    while (k < words.length - 1 && (isBare(words[k], 'command') || isBare(words[k], 'builtin'))) k++;
     const name = words[k];
     if (!name) return;
     const args = words.slice(k + 1);
+    this.code(name, args, redirs, pipe);
     if (isBare(name, '[[')) {
       args.forEach((w, j) => {
         if (!w.operator && w.literal && ARITHMETIC_TESTS.has(w.text)) {
@@ -289,9 +328,139 @@ class Scanner {
     for (const w of [name, ...args]) if (w.subscript?.length && !w.assignment) this.restrict(w.subscript, { context: 'arithmetic', where: 'in an array subscript' });
   }
 
+  /**
+   * The words a command reads as shell code, or as a variable's name: eval's, bash -c's, ssh's remote command, and
+   * the input of a shell that reads its script from it.
+   */
+  private code(name: Word, args: Word[], redirs: Redirection[], pipe: Pipe): void {
+    const restrict = (ws: (Word | undefined)[], where: string, how: string) => {
+      for (const w of ws) if (w) this.restrict(w.holes, { context: 'code', where, how });
+    };
+    /** The command's input is code: here-strings, here-documents, and what the pipeline before it prints. */
+    const stdin = (where: string, how: string) => {
+      const inside: Inside = { context: 'code', where, how };
+      for (const r of redirs) {
+        if (r.op === '<<<' && r.word) this.restrict(r.word.holes, inside);
+        if (r.heredoc) r.heredoc.code = inside;
+      }
+      this.restrict(pipe.holes, inside);
+      for (const h of pipe.heredocs) h.code = inside;
+    };
+    const all = [name, ...args];
+    const bare = (w: Word | undefined) => (w && w.literal && !w.quoted ? w.text : undefined);
+    const base = (w: Word | undefined) => bare(w)?.replace(/^.*\//, '');
+    const cmd = bare(name);
+    if (cmd === 'eval') {
+      restrict(args, 'as an argument of eval, which runs it as shell code', `avoid eval, or quote the value for it: eval "... $(printf '%q' "$IRM_VAR_NAME")"`);
+    }
+    if (cmd === 'trap') {
+      const first = args[bare(args[0]) === '--' ? 1 : 0];
+      // trap - SIGNAL resets, trap -p and trap -l list: no command
+      if (!/^-/.test(bare(first) ?? '') || bare(args[0]) === '--') restrict([first], "in trap's command, which bash runs as shell code", ENV_HINT(`trap 'echo "$IRM_VAR_NAME"' EXIT`));
+    }
+    // Names of variables, whose [subscript] bash evaluates as arithmetic: read NAME, printf -v NAME, -v NAME...
+    const name_ = (ws: (Word | undefined)[]) => restrict(ws, 'as the name of a variable, whose [subscript] bash evaluates as code', 'write a fixed variable name');
+    if (cmd === 'read') {
+      let j = 0;
+      for (; j < args.length; j++) {
+        const a = bare(args[j]);
+        if (a === undefined || !a.startsWith('-') || a === '--') break;
+        if (/^-[A-Za-z]*[adinNptu]$/.test(a)) {
+          if (a.endsWith('a')) name_([args[j + 1]]);
+          j++;
+        }
+      }
+      name_(args.slice(j + (bare(args[j]) === '--' ? 1 : 0)));
+    }
+    if (cmd === 'printf' || cmd === 'wait') {
+      const v = args.findIndex((w) => bare(w) === (cmd === 'printf' ? '-v' : '-p'));
+      if (v >= 0) name_([args[v + 1]]);
+    }
+    if (cmd === '[[' || cmd === 'test' || cmd === '[') args.forEach((w, j) => (bare(w) === '-v' || bare(w) === '-R') && name_([args[j + 1]]));
+    if (cmd && DECLARATIONS.has(cmd)) {
+      const nameref = args.some((w) => /^-[A-Za-z]*n/.test(bare(w) ?? ''));
+      for (const w of args) {
+        const eq = w.text.indexOf('=');
+        if (w.assignment) {
+          if (nameref) name_([w]);
+        } else if (eq > 0 && w.text.slice(0, eq).includes('\u0000')) name_([w]);
+      }
+    }
+    // Shells, wherever they stand (after sudo, env, timeout, docker exec, xargs, find -exec...)
+    const shell = all.findIndex((w) => SHELLS.has(base(w) ?? ''));
+    if (shell >= 0) {
+      let j = shell + 1;
+      let c = false;
+      let s = false;
+      for (; j < all.length; j++) {
+        const a = bare(all[j]);
+        if (a === undefined || a === '-' || a === '--' || !/^[-+]/.test(a)) break;
+        if (/^[-+][oO]$/.test(a) || a === '--rcfile' || a === '--init-file') j++;
+        else if (/^-[A-Za-z]*c[A-Za-z]*$/.test(a)) c = true;
+        else if (/^-[A-Za-z]*s[A-Za-z]*$/.test(a)) s = true;
+      }
+      if (bare(all[j]) === '-' || bare(all[j]) === '--') j++;
+      const program = base(all[shell]);
+      if (c) {
+        restrict([all[j]], `in the command string of ${program} -c, which that shell reads as code`, ENV_HINT(`${program} -c '... "$IRM_VAR_NAME" ...'`) + `; or pass it as an argument: ${program} -c '... "$1" ...' _ VALUE`);
+      } else if (s || j >= all.length) {
+        stdin(`in the input of ${program}, which reads it as a script`, ENV_HINT(`in a script with a quoted delimiter, <<'END' ... "$IRM_VAR_NAME" ... END`));
+      }
+    }
+    const ssh = all.findIndex((w) => base(w) === 'ssh');
+    if (ssh >= 0) {
+      let j = ssh + 1;
+      for (; j < all.length; j++) {
+        const a = bare(all[j]);
+        if (a === undefined || !a.startsWith('-') || a === '-') break;
+        if (a === '--') {
+          j++;
+          break;
+        }
+        // -o ProxyCommand=... and the like run a command on this host
+        if ((a === '-o' && /^(ProxyCommand|LocalCommand|RemoteCommand|KnownHostsCommand)/i.test(all[j + 1]?.text ?? '')) || /^-o(ProxyCommand|LocalCommand|RemoteCommand|KnownHostsCommand)/i.test(a)) {
+          restrict([a === '-o' ? all[j + 1] : all[j]], 'in a command that ssh runs with a shell', 'write a fixed command');
+        }
+        const flags = a.slice(1);
+        for (let f = 0; f < flags.length; f++) {
+          if (SSH_ARGUMENT_OPTIONS.includes(flags[f]!)) {
+            if (f === flags.length - 1) j++;
+            break;
+          }
+        }
+      }
+      const remote = all.slice(j + 1);
+      const how = QUOTE_HINT(`ssh HOST "... $(printf '%q' "$IRM_VAR_NAME")"`, 'the remote shell sees no IRM_VAR_ variable: ');
+      if (remote.length) restrict(remote, "in ssh's remote command, which the remote shell reads as code", how);
+      else if (j < all.length) stdin('in the input of ssh, which the remote shell reads as a script', how);
+    }
+    for (const [program, options] of Object.entries(COMMAND_OPTIONS)) {
+      const at = all.findIndex((w) => base(w) === program);
+      if (at < 0) continue;
+      for (let j = at + 1; j < all.length; j++) {
+        const a = bare(all[j]) ?? '';
+        if (options.includes(a)) restrict([all[j + 1]], `in the command of ${program} ${a}, which a shell reads as code`, program === 'su' || program === 'runuser' ? QUOTE_HINT(`${program} -c "... $(printf '%q' "$IRM_VAR_NAME")"`) : ENV_HINT(`${program} ${a} '... "$IRM_VAR_NAME" ...'`));
+        else if (options.some((o) => all[j]!.text.startsWith(o.length > 2 ? `${o}=` : o) && all[j]!.text.length > o.length)) restrict([all[j]], `in the command of ${program} ${options[0]}, which a shell reads as code`, QUOTE_HINT(`"$(printf '%q' "$IRM_VAR_NAME")"`));
+      }
+    }
+    const watch = all.findIndex((w) => base(w) === 'watch');
+    if (watch >= 0 && !all.some((w) => bare(w) === '-x' || bare(w) === '--exec')) {
+      let j = watch + 1;
+      for (; j < all.length; j++) {
+        const a = bare(all[j]);
+        if (a === undefined || !a.startsWith('-')) break;
+        if (/^-[A-Za-z]*[nq]$/.test(a) || /^--(interval|equexit)$/.test(a)) j++;
+      }
+      restrict(all.slice(j), 'in the command of watch, which runs it with sh -c', ENV_HINT(`watch '... "$IRM_VAR_NAME" ...'`) + '; or use watch -x');
+    }
+  }
+
   /** NAME=value: a subscript is arithmetic (for an indexed array), and so is the value of an integer variable. */
   private assignment(w: Word, integer: boolean): void {
     const a = w.assignment!;
+    if (/^(PS[0-4]|PROMPT_COMMAND)$/.test(a.name)) {
+      this.restrict(w.holes.slice(a.valueFrom), { context: 'code', where: 'in a prompt string, which bash expands again', how: 'write a fixed prompt' });
+    }
     if (w.subscript?.length && !this.associative.has(a.name)) this.restrict(w.subscript, { context: 'arithmetic', where: 'in an array subscript' });
     if (integer || this.integers.has(a.name)) {
       this.restrict(w.holes.slice(a.valueFrom), { context: 'arithmetic', where: 'in the value of an integer variable (declare -i)' });
@@ -306,19 +475,27 @@ class Scanner {
   }
 
   /** A redirection: its operator and the word it takes, or a here-document to read after the line. */
-  private redirection(inside: Inside | undefined): void {
+  private redirection(inside: Inside | undefined): Redirection {
     const s = this.s;
+    const from = this.i;
     while (/[0-9]/.test(s[this.i]!)) this.i++;
+    const fd = s.slice(from, this.i);
     const op = /^(<<<|<<-|<<|<>|<&|>>|>&|>\||<|>)/.exec(s.slice(this.i, this.i + 3))?.[0] ?? s[this.i]!;
     this.i += op.length;
     while (s[this.i] === ' ' || s[this.i] === '\t') this.i++;
     if (op === '<<' || op === '<<-') {
-      const w = this.word(nest(inside, { context: 'code', where: 'in the delimiter of a here-document' }), false);
-      this.heredocs.push({ delimiter: w.text, quoted: w.quoted, stripTabs: op === '<<-' });
-      return;
+      const w = this.word(nest(inside, { context: 'code', where: 'in the delimiter of a here-document', how: 'write a fixed delimiter' }), false);
+      const heredoc: PendingHeredoc = { delimiter: w.text, quoted: w.quoted, stripTabs: op === '<<-' };
+      this.heredocs.push(heredoc);
+      return { op, heredoc };
     }
-    if (this.done || METACHAR.has(s[this.i]!)) return;
-    this.word(inside, false);
+    if (this.done || METACHAR.has(s[this.i]!)) return { op };
+    if (op === '>&' && (fd === '' || fd === '1')) {
+      // >&word with a word that is not a number means &>word, and bash expands that word a second time
+      const where = { context: 'code' as const, where: 'after >&, where bash expands the word twice', how: 'write >FILE 2>&1 (or &>FILE) to send both outputs to a file' };
+      return { op, word: this.word(nest(inside, where), false) };
+    }
+    return { op, word: this.word(inside, false) };
   }
 
   // ---- words ----------------------------------------------------------------------------------------------------
@@ -673,8 +850,9 @@ class Scanner {
     }
   }
 
-  private heredocBody(h: PendingHeredoc, inside: Inside | undefined): void {
+  private heredocBody(h: PendingHeredoc, outer: Inside | undefined): void {
     const s = this.s;
+    const inside = h.code ? nest(outer, h.code) : outer;
     const context: ShellContext = h.quoted ? 'literal-heredoc' : 'heredoc';
     while (!this.done) {
       // In an unquoted body a backslash-newline joins two lines before bash compares a line with the delimiter.
