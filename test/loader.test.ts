@@ -435,6 +435,12 @@ describe('commands', () => {
     ]);
   });
 
+  it('more destructive commands declared read: by path, stopping services and containers, find -delete, > file', () => {
+    const r = load('destructive-declared-read-more');
+    const words = ['kill', 'stop', 'stop', 'stop', 'shutdown', 'find -delete', '> logfile'];
+    expect(sortDiagnostics(r.diagnostics).map((d) => [d.line, d.message])).toEqual(words.map((w, i) => [11 + i, `command looks destructive ("${w}") but is declared read`]));
+  });
+
   it('change and destructive commands without impact', () => {
     const hint = 'add impact: what it does to the running system';
     expectDiagnostics('change-without-impact', [
