@@ -115,8 +115,14 @@ async function main(): Promise<void> {
   const ora = await side('ora.cjs', { source: "export { default } from 'ora';" });
   const inquirer = await side('inquirer.cjs', { source: "export * from '@inquirer/prompts';" });
 
-  // The loader and the manual team files are checked against: a team file cached by another build is checked again.
-  const buildId = createHash('sha1').update(readFileSync(join(out, 'files.cjs'))).update(readFileSync(join(root, 'runbooks/manual.yaml'))).digest('hex').slice(0, 16);
+  // The loader (files.cjs, and source.cjs, which turns YAML syntax errors into diagnostics) and the manual team files
+  // are checked against: a team file cached by another build is checked again.
+  const buildId = createHash('sha1')
+    .update(readFileSync(join(out, 'files.cjs')))
+    .update(readFileSync(join(out, 'source.cjs')))
+    .update(readFileSync(join(root, 'runbooks/manual.yaml')))
+    .digest('hex')
+    .slice(0, 16);
 
   // The built-in runbooks, validated by the loader the bundle carries.
   try {
