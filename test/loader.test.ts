@@ -122,6 +122,33 @@ describe('files that are not YAML, or not a mapping', () => {
     ]);
   });
 
+  it('": " inside an unquoted value is reported at the value, with the value quoted as the hint', () => {
+    const r = expectDiagnostics('syntax-colon-in-value', [
+      {
+        line: 11,
+        col: 15,
+        message: '": " inside an unquoted value starts a mapping, so YAML cannot read this value',
+        hint: 'put the value in quotes: "Note: start Redis first."',
+        source: '- text: Note: start Redis first.',
+      },
+    ]);
+    expect(r.diagnostics[0]!.width).toBe('Note: start Redis first.'.length);
+  });
+
+  it.each([
+    ['title: Redis: slow\n', 1, 8, '": " inside', '"Redis: slow"'],
+    ['title: Redis: slow # a comment\n', 1, 8, '": " inside', '"Redis: slow"'],
+    ['id: x\ntitle: Redis:\n', 2, 8, '":" at the end of', '"Redis:"'],
+    ['title: Say "hi": now\n', 1, 8, '": " inside', `'Say "hi": now'`],
+    ['k: a: b: c\n', 1, 4, '": " inside', '"a: b: c"'],
+  ])('a colon in an unquoted value: %j', (text, line, col, message, quoted) => {
+    const file = join(tmp, 'colon.yaml');
+    writeFileSync(file, text);
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], { line, col, message: `${message} an unquoted value starts a mapping`, hint: `put the value in quotes: ${quoted}` });
+  });
+
   it('a list item key indented less than its siblings is reported at its line', () => {
     // One mistake, one error, on the right line (the parser's recovery errors after it are dropped).
     expectDiagnostics('bad-indentation-in-list', [

@@ -145,12 +145,15 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
   if (!errors.length) return [];
   if (errors.some((e) => /call stack/i.test(e.message))) return [source.diagnostic(0, 0, 'too deeply nested to read')];
   const out: Diagnostic[] = [];
+  /** The diagnostics of a mistake of layout (indentation, a colon in a value): one a line says it all. */
+  const layout = new Set<Diagnostic>();
   let firstLine: number | undefined;
   const seen = new Set<string>();
   for (const err of errors) {
     let [start, end] = err.pos;
     let message = yamlMessage(err.code, err.message);
     let hint: string | undefined;
+    let isLayout = false;
     if (err.code === 'MISSING_CHAR' && /quote/.test(err.message)) {
       const q = /closing "/.test(err.message) ? '"' : "'";
       const open = unclosedQuote(source.text, q, start);
@@ -166,6 +169,13 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
         message = `this ${close === '}' ? '{' : '['} is never closed`;
         hint = `add the closing ${close} at the end of the ${close === '}' ? 'map' : 'list'}, or write it in block style, an item per line`;
       }
+    } else if (err.code === 'BLOCK_AS_IMPLICIT_KEY' && /^Nested mappings/.test(err.message) && colonInValue(source, start)) {
+      // "title: Redis: slow": yaml reads "Redis:" as the key of a mapping nested in the value.
+      const c = colonInValue(source, start)!;
+      [start, end] = [c.start, c.end];
+      message = `${c.atEnd ? '":" at the end of' : '": " inside'} an unquoted value starts a mapping, so YAML cannot read this value`;
+      hint = c.value.length <= 60 ? `put the value in quotes: ${quote(c.value)}` : 'put the whole value in quotes';
+      isLayout = true;
     } else if (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'MULTILINE_IMPLICIT_KEY') {
       const next = overIndentedLine(source, start);
       if (next !== undefined) [start, end] = next;
@@ -173,7 +183,8 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
       hint = 'indent it like its sibling keys';
     }
     const d = source.diagnostic(start, end, message, hint);
-    if (d.source.includes('${{') && /[{[]/.test(d.source.replace(/\$\{\{[^}]*\}\}/g, ''))) {
+    if (isLayout) layout.add(d);
+    else if (d.source.includes('${{') && /[{[]/.test(d.source.replace(/\$\{\{[^}]*\}\}/g, ''))) {
       d.hint = 'inside { } or [ ], YAML reads "{" as syntax: quote a value that holds ${{ ... }}, or write it in block style';
     }
     firstLine ??= d.line;
@@ -183,7 +194,9 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
     seen.add(key);
     out.push(d);
   }
-  return out;
+  // yaml's other errors on the line of a mistake of layout are its consequences.
+  const first = out.find((d) => layout.has(d));
+  return first ? out.filter((d) => d === first || d.line !== first.line) : out;
 }
 
 /** The offset of the quote that opens a string never closed before `before`. */
@@ -236,6 +249,32 @@ function unclosedBracket(text: string, opener: '[' | '{', before: number): numbe
   }
   const open = stack.at(-1);
   return open !== undefined && text[open] === opener ? open : undefined;
+}
+
+/**
+ * The value that starts at `offset`, when it holds ": " (or ends with ":") on its own line: what makes yaml read a
+ * mapping nested in it. Its span on the line (without a comment) and where the colon is.
+ */
+function colonInValue(source: SourceFile, offset: number): { start: number; end: number; value: string; atEnd: boolean } | undefined {
+  const eol = source.text.indexOf('\n', offset);
+  let value = source.text.slice(offset, eol < 0 ? source.text.length : eol).replace(/\r$/, '');
+  const comment = value.search(/\s#/);
+  if (comment >= 0) value = value.slice(0, comment);
+  value = value.trimEnd();
+  // A quoted part first ("Redis": slow) holds no colon of its own that counts.
+  let from = 0;
+  if (value[0] === '"' || value[0] === "'") {
+    const close = value.indexOf(value[0], 1);
+    if (close > 0) from = close + 1;
+  }
+  const colon = value.slice(from).search(/:( |$)/);
+  if (colon < 0) return undefined;
+  return { start: offset, end: offset + value.length, value, atEnd: from + colon === value.length - 1 };
+}
+
+/** A value in quotes, as it reads back: double quotes unless it holds " or \\, single quotes then. */
+function quote(value: string): string {
+  return /["\\]/.test(value) ? `'${value.replace(/'/g, "''")}'` : `"${value}"`;
 }
 
 /** The first line after `offset` whose indentation puts it inside a scalar value. */
