@@ -149,11 +149,47 @@ describe('files that are not YAML, or not a mapping', () => {
     check(r.diagnostics[0], { line, col, message: `${message} an unquoted value starts a mapping`, hint: `put the value in quotes: ${quoted}` });
   });
 
-  it('a list item key indented less than its siblings is reported at its line', () => {
+  it('a list item key indented less than its siblings is reported at the key, with the columns it could line up with', () => {
     // One mistake, one error, on the right line (the parser's recovery errors after it are dropped).
     expectDiagnostics('bad-indentation-in-list', [
-      { line: 9, col: 1, message: 'Sequence item without - indicator', source: '   explanation: E', hint: null },
+      {
+        line: 9,
+        col: 4,
+        message: 'this line is indented 3 spaces, which lines up with no key above it, so YAML cannot tell where it belongs',
+        source: '   explanation: E',
+        hint: 'indent it by 4 spaces like line 8, or not at all like line 6',
+      },
     ]);
+  });
+
+  it('a list item indented less than the one above it is reported once, as indented less', () => {
+    const r = expectDiagnostics('syntax-list-item-indented-less', [
+      {
+        line: 12,
+        col: 6,
+        message: 'this line is indented 5 spaces, which lines up with no list item above it, so YAML cannot tell where it belongs',
+        source: '     - text: bad',
+        hint: 'indent it by 6 spaces like line 11, or by 2 spaces like line 7',
+      },
+    ]);
+    expect(r.diagnostics[0]!.message).not.toContain('more');
+  });
+
+  it.each([
+    // Between a key's column and its parent's.
+    ['a:\n    b: 1\n  c: 2\n', 3, 3, 'indented 2 spaces, which lines up with no key above it', 'indent it by 4 spaces like line 2, or not at all like line 1'],
+    // A list under a key may start at the key's column.
+    ['causes:\n  - id: c1\n    solution:\n   - text: a\n', 4, 4, 'indented 3 spaces, which lines up with no list item above it', 'indent it by 4 spaces like line 3, or by 2 spaces like line 2'],
+    ['list:\n    - a\n   - b\n', 3, 4, 'indented 3 spaces, which lines up with no list item above it', 'indent it by 4 spaces, like line 2'],
+    // A line of a block of text indented less than the block: it ends the block.
+    ['id: x\nrun: |\n    echo a\n  echo b: c\n', 4, 3, 'indented less than the text above it, so YAML does not read it as part of that text', 'indent it like line 3 (4 spaces)'],
+    ['id: x\nhint: >-\n  one line\n  and another\n and a third\n', 5, 2, 'indented less than the text above it, so YAML does not read it as part of that text', 'indent it like line 4 (2 spaces)'],
+  ])('a line indented less than its siblings: %j', (text, line, col, message, hint) => {
+    const file = join(tmp, 'indent.yaml');
+    writeFileSync(file, text);
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], { line, col, message, hint });
   });
 
   it('a tab-indented file', () => {

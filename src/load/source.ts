@@ -1,6 +1,6 @@
 // A YAML file's text parsed by the yaml library and kept with its source positions, so that every error can point at
 // file:line:column. src/load/read.ts reads the file and tries the fast reader of plain YAML first.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { CST, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import { MASK } from '../model/redact.js';
 import type { Parsed } from './read.js';
@@ -176,11 +176,24 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
       message = `${c.atEnd ? '":" at the end of' : '": " inside'} an unquoted value starts a mapping, so YAML cannot read this value`;
       hint = c.value.length <= 60 ? `put the value in quotes: ${quote(c.value)}` : 'put the whole value in quotes';
       isLayout = true;
-    } else if (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'MULTILINE_IMPLICIT_KEY') {
-      const next = overIndentedLine(source, start);
-      if (next !== undefined) [start, end] = next;
-      message = 'this line is indented more than the key above it, so YAML reads it as part of that value';
-      hint = 'indent it like its sibling keys';
+    } else if (
+      err.code === 'BLOCK_AS_IMPLICIT_KEY' ||
+      err.code === 'MULTILINE_IMPLICIT_KEY' ||
+      (err.code === 'MISSING_CHAR' && /^Sequence item without - indicator/.test(err.message)) ||
+      (err.code === 'BAD_INDENT' && /^All (mapping|sequence) items must start at the same column/.test(err.message))
+    ) {
+      // yaml says what it could not build, at the line's start, at the end of the line before, or at the value of
+      // the key above: the author must look at the line that lines up with nothing above it.
+      const m = misaligned(source, offendingLine(source, start));
+      if (m) ({ start, end, message, hint } = m);
+      else if (err.code === 'BLOCK_AS_IMPLICIT_KEY' || err.code === 'MULTILINE_IMPLICIT_KEY') {
+        // A line indented more than a key whose value is on the key's line: yaml reads it as part of that value.
+        const next = overIndentedLine(source, start);
+        if (next !== undefined) [start, end] = next;
+        message = OVER_INDENTED;
+        hint = OVER_INDENTED_HINT;
+      }
+      isLayout = message === OVER_INDENTED || m !== undefined;
     }
     const d = source.diagnostic(start, end, message, hint);
     if (isLayout) layout.add(d);
@@ -275,6 +288,128 @@ function colonInValue(source: SourceFile, offset: number): { start: number; end:
 /** A value in quotes, as it reads back: double quotes unless it holds " or \\, single quotes then. */
 function quote(value: string): string {
   return /["\\]/.test(value) ? `'${value.replace(/'/g, "''")}'` : `"${value}"`;
+}
+
+const OVER_INDENTED = 'this line is indented more than the key above it, so YAML reads it as part of that value';
+const OVER_INDENTED_HINT = 'indent it like its sibling keys';
+
+/** The line (0-based) an indentation error at `offset` is about: its own, or the next one when it is past the text. */
+function offendingLine(source: SourceFile, offset: number): number {
+  const l = source.position(offset).line - 1;
+  const text = source.lines[l] ?? '';
+  const col = source.position(offset).col - 1;
+  if (text.slice(col).trim() !== '' && !text.slice(col).trim().startsWith('#')) return l;
+  for (let k = l + 1; k < source.lines.length; k++) if (isContent(source.lines[k]!)) return k;
+  return l;
+}
+
+/** Whether a line's content has a ": " (or ends with ":") outside quotes: a key, as far as a message needs. */
+const colonAt = (content: string) => /:(?:\s|$)/.test(content.replace(/"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'/g, '""').replace(/\s#.*$/, ''));
+const isContent = (line: string) => line.trim() !== '' && !line.trim().startsWith('#');
+
+/** A key of a block mapping, or a "-" of a block list, where it is: 0-based line and column. */
+interface Entry {
+  line: number;
+  col: number;
+  kind: 'key' | 'item';
+  /** Its value starts on a later line (or is missing): the lines after it may be indented more. */
+  opens: boolean;
+  /** Its value is text (a scalar), which may go on over the lines after it. */
+  text: boolean;
+}
+
+/**
+ * The keys and list items of the block collections in a text, as yaml's parser reads them (its concrete syntax tree:
+ * the lines before a syntax error are read as the author meant them). Block scalars and multi-line values hold none.
+ */
+function blockEntries(source: SourceFile): Entry[] {
+  const out: Entry[] = [];
+  const lineOf = (offset: number) => source.lineCounter.linePos(offset).line - 1;
+  const walk = (token: CST.Token | undefined): void => {
+    if (!token) return;
+    if (token.type === 'document') return walk(token.value);
+    if (token.type !== 'block-map' && token.type !== 'block-seq') return;
+    for (const item of token.items) {
+      const dash = item.start.find((t) => t.type === 'seq-item-ind' || t.type === 'explicit-key-ind');
+      const offset = dash?.offset ?? (item as { key?: CST.Token | null }).key?.offset;
+      if (offset !== undefined) {
+        const p = source.lineCounter.linePos(offset);
+        const value = item.value;
+        const opens = !value || lineOf(value.offset) > p.line - 1;
+        const text = !!value && /scalar$/.test(value.type);
+        out.push({ line: p.line - 1, col: p.col - 1, kind: dash ? 'item' : 'key', opens, text });
+      }
+      walk((item as { key?: CST.Token | null }).key ?? undefined);
+      walk(item.value);
+    }
+  };
+  try {
+    for (const token of new Parser().parse(source.text)) walk(token);
+  } catch {
+    /* no entries: yaml's own message then */
+  }
+  return out;
+}
+
+/**
+ * What is wrong with the indentation of a line (0-based) that yaml could not place: indented more than the line above
+ * (which does not open a block), or to a column where no key (or, for a "- " line, no list item) above it is. With
+ * the columns, and lines, it could line up with. Undefined when it lines up after all: yaml's own message then.
+ */
+function misaligned(source: SourceFile, l: number): { start: number; end: number; message: string; hint: string } | undefined {
+  const text = source.lines[l];
+  if (text === undefined || !isContent(text) || /^ *\t/.test(text)) return undefined;
+  const indent = text.length - text.trimStart().length;
+  const content = text.trim();
+  const item = /^-(?:\s|$)/.test(content);
+  const start = source.lineCounter.lineStarts[l]! + indent;
+  const span = { start, end: start + content.length };
+  // The lines above with keys or list items on them, nearest first.
+  const byLine = new Map<number, Entry[]>();
+  for (const e of blockEntries(source)) if (e.line < l) byLine.set(e.line, [...(byLine.get(e.line) ?? []), e]);
+  const lines = [...byLine.keys()].sort((a, b) => b - a);
+  if (!lines.length) return undefined;
+  // The line just above: its last entry may open a block, which the line may be indented into.
+  const above = byLine.get(lines[0]!)!.sort((a, b) => a.col - b.col).at(-1)!;
+  // A line under a value of text that goes on over lines, indented less than them: it was to go on with that text
+  // (it is indented more than the value's key, or it is no key nor list item).
+  let last = l - 1;
+  while (last > above.line && !isContent(source.lines[last]!)) last--;
+  const lastIndent = source.lines[last]!.length - source.lines[last]!.trimStart().length;
+  if (above.text && last > above.line && indent < lastIndent && (indent > above.col || (!item && !colonAt(content)))) {
+    return {
+      ...span,
+      message: 'this line is indented less than the text above it, so YAML does not read it as part of that text',
+      hint: `indent it like line ${last + 1} (${lastIndent} spaces)`,
+    };
+  }
+  if (indent > above.col) return above.opens ? undefined : { ...span, message: OVER_INDENTED, hint: OVER_INDENTED_HINT };
+  // The columns of the collections still open at the line, each with the nearest line that has an entry there.
+  const levels = new Map<number, number>();
+  let min = Infinity;
+  for (const k of lines) {
+    const entries = byLine.get(k)!;
+    const first = Math.min(...entries.map((e) => e.col));
+    if (first >= min) continue;
+    for (const e of entries) if (e.col < min && e.kind === (item ? 'item' : 'key') && !levels.has(e.col)) levels.set(e.col, k);
+    min = first;
+  }
+  // A list may start at the column of the key it is the value of.
+  if (item && above.kind === 'key' && above.opens && !levels.has(above.col)) levels.set(above.col, above.line);
+  if (levels.has(indent) || !levels.size) return undefined;
+  // The columns either side of the line's: it belongs with the lines above one of them.
+  const sorted = [...levels].sort(([x], [y]) => x - y);
+  const a = sorted.find(([c]) => c > indent);
+  const b = sorted.filter(([c]) => c < indent).at(-1);
+  const spaces = (n: number) => `${n} space${n === 1 ? '' : 's'}`;
+  const by = ([c, k]: [number, number]) => `${c === 0 ? 'not at all' : `by ${spaces(c)}`} like line ${k + 1}`;
+  const [c, k] = (a ?? b)!;
+  const hint = a && b ? `indent it ${by(a)}, or ${by(b)}` : c === 0 ? `do not indent it, like line ${k + 1}` : `indent it by ${spaces(c)}, like line ${k + 1}`;
+  return {
+    ...span,
+    message: `this line is indented ${spaces(indent)}, which lines up with no ${item ? 'list item' : 'key'} above it, so YAML cannot tell where it belongs`,
+    hint,
+  };
 }
 
 /** The first line after `offset` whose indentation puts it inside a scalar value. */
