@@ -302,6 +302,35 @@ describe('hostile files', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('an alias to no anchor is reported at the alias, not as an alias bomb', () => {
+    const file = join(tmp, 'unresolved-alias.yaml');
+    writeFileSync(file, 'id: x\ntitle: T\nx: *b\n');
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], {
+      line: 3,
+      col: 4,
+      message: 'the alias *b refers to no anchor before it',
+      hint: 'mark the value to repeat with &b before this line, or quote the value if "*b" is meant as text',
+      source: 'x: *b',
+    });
+    expect(r.diagnostics[0]!.width).toBe(2);
+    expect(r.diagnostics[0]!.message).not.toContain('bomb');
+  });
+
+  it('an alias before its anchor is reported at the alias, with the line of the anchor', () => {
+    const file = join(tmp, 'alias-before-anchor.yaml');
+    writeFileSync(file, 'id: x\nsymptoms: *s\nx: &s [slow]\n');
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], {
+      line: 2,
+      col: 11,
+      message: 'the alias *s refers to no anchor before it',
+      hint: 'the anchor &s is set on line 3: an alias can only repeat a value anchored before it',
+    });
+  });
+
   it('a few aliases are fine', () => {
     const file = join(tmp, 'aliases.yaml');
     writeFileSync(file, 'x: &s [slow]\nsymptoms: *s\n');

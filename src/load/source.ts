@@ -1,6 +1,6 @@
 // A YAML file's text parsed by the yaml library and kept with its source positions, so that every error can point at
 // file:line:column. src/load/read.ts reads the file and tries the fast reader of plain YAML first.
-import { CST, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document, type Node } from 'yaml';
+import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Alias, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import { MASK } from '../model/redact.js';
 import type { Parsed } from './read.js';
@@ -124,16 +124,48 @@ export function parseYamlText(path: string, text: string): Parsed {
   if (diagnostics.length) return { source, data: undefined, diagnostics };
   // Nothing but comments: no data, which a runbook may not be and irm.yaml may (no settings).
   if (doc.contents === null || doc.contents === undefined) return { source, data: undefined, diagnostics };
+  const unresolved = unresolvedAliases(source, doc);
+  if (unresolved.length) return { source, data: undefined, diagnostics: unresolved };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    const msg = e instanceof RangeError ? 'too deeply nested to read' : /alias/i.test((e as Error).message)
+    const msg = e instanceof RangeError ? 'too deeply nested to read' : /excessive alias count/i.test((e as Error).message)
       ? 'too many YAML aliases: this looks like an alias bomb (at most 100 are expanded)'
       : `cannot read: ${(e as Error).message}`;
     return { source, data: undefined, diagnostics: [source.diagnostic(0, 0, msg)] };
   }
   return { source, data, diagnostics };
+}
+
+/**
+ * Each alias (*name) with no anchor (&name) before it, which yaml finds only when it builds the data ("Unresolved
+ * alias"), without a position. An alias repeats the last value anchored before it, in the order yaml reads them.
+ */
+function unresolvedAliases(source: SourceFile, doc: Document.Parsed): Diagnostic[] {
+  const nodes: Node[] = [];
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node) || node.anchor) nodes.push(node);
+    },
+  });
+  const out: Diagnostic[] = [];
+  const set = new Set<string>();
+  for (const [i, node] of nodes.entries()) {
+    if (!isAlias(node)) {
+      set.add(node.anchor!);
+      continue;
+    }
+    const name = (node as Alias).source;
+    if (set.has(name)) continue;
+    const [start, end] = node.range ?? [0, 0];
+    const later = nodes.slice(i + 1).find((n) => !isAlias(n) && n.anchor === name);
+    const hint = later?.range
+      ? `the anchor &${name} is set on line ${source.position(later.range[0]).line}: an alias can only repeat a value anchored before it`
+      : `mark the value to repeat with &${name} before this line, or quote the value if "*${name}" is meant as text`;
+    out.push(source.diagnostic(start, end, `the alias *${name} refers to no anchor before it`, hint));
+  }
+  return out;
 }
 
 /**
