@@ -192,6 +192,34 @@ describe('files that are not YAML, or not a mapping', () => {
     check(r.diagnostics[0], { line, col, message, hint });
   });
 
+  it('a second document is reported at its "---", as a runbook file holds one', () => {
+    const r = expectDiagnostics('syntax-two-documents', [
+      {
+        line: 13,
+        col: 1,
+        message: 'a runbook file holds one YAML document, but a second one starts here',
+        hint: 'remove this "---", or move what follows it to a file of its own',
+        source: '---',
+      },
+    ]);
+    expect(r.diagnostics[0]!.width).toBe(3);
+    expect(r.diagnostics[0]!.message).not.toContain('parseAllDocuments');
+  });
+
+  it('a second document after "..." is reported where it starts, with the line of the "..."', () => {
+    const file = join(tmp, 'after-dots.yaml');
+    writeFileSync(file, 'id: x\ntitle: T\n...\nid: y\n');
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], {
+      line: 4,
+      col: 1,
+      message: 'a runbook file holds one YAML document, but a second one starts here',
+      hint: 'the "..." on line 3 ends the document: remove it, or move what follows it to a file of its own',
+      source: 'id: y',
+    });
+  });
+
   it('a tab-indented file', () => {
     const r = expectDiagnostics('tab-indented', [{ line: 6, col: 1, message: 'Tabs are not allowed as indentation', source: '\t- slow' }]);
     expect(r.kind).toBe('unknown');

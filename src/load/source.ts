@@ -208,6 +208,20 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
       message = `${c.atEnd ? '":" at the end of' : '": " inside'} an unquoted value starts a mapping, so YAML cannot read this value`;
       hint = c.value.length <= 60 ? `put the value in quotes: ${quote(c.value)}` : 'put the whole value in quotes';
       isLayout = true;
+    } else if (err.code === 'MULTIPLE_DOCS') {
+      // yaml points at the second document: its "---", or its first line after a "..." that ended the first.
+      message = 'a runbook file holds one YAML document, but a second one starts here';
+      if (source.text.startsWith('---', start)) {
+        end = start + 3;
+        hint = 'remove this "---", or move what follows it to a file of its own';
+      } else {
+        const line = source.position(start).line;
+        end = start + (source.lines[line - 1] ?? '').trim().length;
+        const dots = source.lines.slice(0, line - 1).findLastIndex((l) => /^\.\.\.(\s|$)/.test(l));
+        hint = dots >= 0
+          ? `the "..." on line ${dots + 1} ends the document: remove it, or move what follows it to a file of its own`
+          : 'move what follows to a file of its own';
+      }
     } else if (
       err.code === 'BLOCK_AS_IMPLICIT_KEY' ||
       err.code === 'MULTILINE_IMPLICIT_KEY' ||
