@@ -225,6 +225,22 @@ describe('files that are not YAML, or not a mapping', () => {
     expect(r.kind).toBe('unknown');
   });
 
+  it('a tab in the line shown: the caret stays under the spot (tabs shown as spaces in both lines)', () => {
+    const file = join(tmp, 'tab-in-value.yaml');
+    writeFileSync(file, 'id: x\ntitle: T\nseverity:\tP9\n');
+    const d = loadFile(file, manual).diagnostics.find((x) => x.message.startsWith('severity'));
+    check(d, { line: 3, col: 11, message: 'severity: expected one of "P0", "P1", "P2", "P3", got "P9"', hint: null, source: 'severity:\tP9' });
+    const [, shown, caret] = formatDiagnostic(d!).split('\n');
+    expect(shown).toBe(' 3 | severity:   P9');
+    expect(caret).toBe('   |             ^^');
+    expect(shown!.indexOf('P9')).toBe(caret!.indexOf('^'));
+  });
+
+  it('a tab inside the underlined span widens the underline to the columns the tab takes', () => {
+    const d: Diagnostic = { file: 'f.yaml', line: 1, col: 2, width: 3, message: 'm', severity: 'error', source: 'a\tbc d' };
+    expect(formatDiagnostic(d).split('\n').slice(1)).toEqual([' 1 | a   bc d', '   |  ^^^^^']);
+  });
+
   it('an empty file', () => {
     const r = expectDiagnostics('empty', [{ line: 1, col: 1, message: 'empty file: expected a runbook' }]);
     expect(r.kind).toBe('unknown');

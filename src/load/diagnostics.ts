@@ -30,14 +30,33 @@ export function formatDiagnostic(d: Diagnostic, paint: Paint = plain): string {
   if (d.source.trim()) {
     const num = String(d.line);
     const gutter = ' '.repeat(num.length);
-    const shown = d.source.length > 200 ? d.source.slice(0, 200) + '…' : d.source;
-    const caretCol = Math.min(d.col - 1, shown.length);
-    const width = Math.max(1, Math.min(d.width, shown.length - caretCol, 80));
+    // Tabs shown as spaces, so that the caret line (spaces) lines up with the line shown whatever the terminal's tabs.
+    const expanded = expandTabs(d.source);
+    const shown = expanded.length > 200 ? expanded.slice(0, 200) + '…' : expanded;
+    const caretCol = Math.min(displayColumn(d.source, d.col - 1), shown.length);
+    const width = Math.max(1, Math.min(displayColumn(d.source, d.col - 1 + d.width) - caretCol, shown.length - caretCol, 80));
     out.push(paint.dim(` ${num} | `) + shown);
     out.push(paint.dim(` ${gutter} | `) + ' '.repeat(caretCol) + (d.severity === 'error' ? paint.error('^'.repeat(width)) : paint.warning('^'.repeat(width))));
   }
   if (d.hint) out.push(paint.dim(` ${' '.repeat(String(d.line).length)} = `) + d.hint);
   return out.join('\n');
+}
+
+const TAB_STOP = 4;
+
+/** The column (0-based) where the character at `index` of a line is shown, tabs expanded to every 4th column. */
+function displayColumn(line: string, index: number): number {
+  let col = 0;
+  for (let i = 0; i < index; i++) col = line[i] === '\t' ? col - (col % TAB_STOP) + TAB_STOP : col + 1;
+  return col;
+}
+
+/** A line with its tabs expanded to spaces, to every 4th column. */
+function expandTabs(line: string): string {
+  if (!line.includes('\t')) return line;
+  let out = '';
+  for (const ch of line) out += ch === '\t' ? ' '.repeat(TAB_STOP - (out.length % TAB_STOP)) : ch;
+  return out;
 }
 
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
