@@ -241,6 +241,22 @@ describe('files that are not YAML, or not a mapping', () => {
     expect(formatDiagnostic(d).split('\n').slice(1)).toEqual([' 1 | a   bc d', '   |  ^^^^^']);
   });
 
+  it('a UTF-8 byte order mark is no column and is not shown', () => {
+    const file = join(tmp, 'bom.yaml');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id: Bad_ID\ntitle: Redis: slow\n')]));
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], { line: 2, col: 8, message: '": " inside an unquoted value starts a mapping', hint: 'put the value in quotes: "Redis: slow"' });
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id: Bad_ID\ntitle: T\n')]));
+    const ds = loadFile(file, manual).diagnostics;
+    const id = ds.find((d) => d.message.startsWith('id:'));
+    check(id, { line: 1, col: 5, message: 'id: an id is lower-case letters, digits and dashes', hint: null, source: 'id: Bad_ID' });
+    expect(id!.source).toBe('id: Bad_ID');
+    expect(formatDiagnostic(id!).split('\n').slice(1, 3)).toEqual([' 1 | id: Bad_ID', '   |     ^^^^^^']);
+    // What is reported at the start of the mapping is at 1:1.
+    for (const d of ds.filter((x) => x.message.startsWith('missing required key'))) expect([d.line, d.col]).toEqual([1, 1]);
+  });
+
   it('an empty file', () => {
     const r = expectDiagnostics('empty', [{ line: 1, col: 1, message: 'empty file: expected a runbook' }]);
     expect(r.kind).toBe('unknown');

@@ -52,10 +52,14 @@ export class DeferredSource implements SourceFile {
   }
 }
 
-/** A file's text, or what keeps it from being read as one. `content`: its text or bytes, when already read. */
+/**
+ * A file's text, or what keeps it from being read as one. `content`: its text or bytes, when already read. A UTF-8
+ * byte order mark that starts the file is not part of its text (YAML ignores it; editors do not show it): it would
+ * count as a column on line 1 and be echoed in the line a diagnostic shows.
+ */
 export function readText(path: string, content?: string | Buffer): { text: string } | { problem: string } {
   if (typeof content === 'string') {
-    return content.length > MAX_FILE_BYTES ? { problem: tooLarge(content.length) } : { text: content };
+    return content.length > MAX_FILE_BYTES ? { problem: tooLarge(content.length) } : { text: withoutBom(content) };
   }
   try {
     let buf = content;
@@ -70,7 +74,7 @@ export function readText(path: string, content?: string | Buffer): { text: strin
     const text = buf.toString('utf8');
     // Invalid UTF-8 decodes to U+FFFD; a file may also hold U+FFFD itself, which is text.
     if (text.includes('\uFFFD') && !isUtf8(buf)) return { problem: 'not UTF-8 text' };
-    return { text };
+    return { text: withoutBom(text) };
   } catch (e) {
     return { problem: `cannot read: ${readError(e)}` };
   }
@@ -99,6 +103,8 @@ export function readError(e: unknown): string {
   };
   return (code && words[code]) ?? code ?? (e as Error).message;
 }
+
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 const tooLarge = (n: number) => `file too large: ${formatBytes(n)} (a runbook may be at most ${formatBytes(MAX_FILE_BYTES)})`;
 
