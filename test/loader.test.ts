@@ -402,10 +402,25 @@ describe('hostile files', () => {
 // ---- the schema ------------------------------------------------------------------------------------
 
 describe('schema errors', () => {
-  it('a duplicate key in a mapping', () => {
-    expectDiagnostics('duplicate-key', [
-      { line: 4, col: 1, message: 'Map keys must be unique: each key may appear once in a mapping', source: 'title: Again' },
+  it('a duplicate key in a mapping: named, with the line where it is first set, the whole key underlined', () => {
+    const r = expectDiagnostics('duplicate-key', [
+      { line: 4, col: 1, message: 'duplicate key "title": already set on line 2', hint: 'a key may appear once in a mapping: keep one', source: 'title: Again' },
     ]);
+    expect(r.diagnostics[0]!.width).toBe('title'.length);
+  });
+
+  it.each([
+    ['id: x\ncauses:\n  - id: c1\n    title: A\n    explanation: E\n    title: B\n', 6, 5, 'duplicate key "title": already set on line 4', 'title'],
+    ['id: x\ntitle: A\n"title": B\n', 3, 1, 'duplicate key "title": already set on line 2', '"title"'],
+    ['id: x\nrun: { cmd: a, cmd: b }\n', 2, 16, 'duplicate key "cmd": already set earlier on this line', 'cmd'],
+  ])('a duplicate key: %j', (text, line, col, message, key) => {
+    const file = join(tmp, 'duplicate.yaml');
+    writeFileSync(file, text);
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    const d = r.diagnostics[0]!;
+    check(d, { line, col, message, hint: 'a key may appear once in a mapping: keep one' });
+    expect(d.source.slice(d.col - 1, d.col - 1 + d.width)).toBe(key);
   });
 
   it('an unknown key in a check, with did-you-mean', () => {

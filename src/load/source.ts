@@ -1,6 +1,6 @@
 // A YAML file's text parsed by the yaml library and kept with its source positions, so that every error can point at
 // file:line:column. src/load/read.ts reads the file and tries the fast reader of plain YAML first.
-import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Alias, type Document, type Node } from 'yaml';
+import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type Alias, type Document, type Node, type Scalar } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import { MASK } from '../model/redact.js';
 import type { Parsed } from './read.js';
@@ -208,6 +208,14 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
       message = `${c.atEnd ? '":" at the end of' : '": " inside'} an unquoted value starts a mapping, so YAML cannot read this value`;
       hint = c.value.length <= 60 ? `put the value in quotes: ${quote(c.value)}` : 'put the whole value in quotes';
       isLayout = true;
+    } else if (err.code === 'DUPLICATE_KEY') {
+      const dup = duplicateKey(doc, start);
+      if (dup) {
+        [start, end] = [dup.start, dup.end];
+        const line = source.position(dup.first).line;
+        message = `duplicate key "${dup.name}": already set ${line === source.position(dup.start).line ? 'earlier on this line' : `on line ${line}`}`;
+        hint = 'a key may appear once in a mapping: keep one';
+      }
     } else if (err.code === 'MULTIPLE_DOCS') {
       // yaml points at the second document: its "---", or its first line after a "..." that ended the first.
       message = 'a runbook file holds one YAML document, but a second one starts here';
@@ -256,6 +264,23 @@ function syntaxDiagnostics(source: SourceFile, doc: Document.Parsed): Diagnostic
   // yaml's other errors on the line of a mistake of layout are its consequences.
   const first = out.find((d) => layout.has(d));
   return first ? out.filter((d) => d === first || d.line !== first.line) : out;
+}
+
+/** The key yaml reports as a duplicate at `offset`: its name and span, and where the same key comes first in its mapping. */
+function duplicateKey(doc: Document.Parsed, offset: number): { name: string; start: number; end: number; first: number } | undefined {
+  let found: { name: string; start: number; end: number; first: number } | undefined;
+  visit(doc, {
+    Map: (_key, map) => {
+      const i = map.items.findIndex((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      if (i < 0) return undefined;
+      const key = map.items[i]!.key as Scalar;
+      const first = map.items.find((p) => isScalar(p.key) && p.key.value === key.value);
+      if (!first || first === map.items[i] || !(first.key as Scalar).range) return undefined;
+      found = { name: String(key.value), start: key.range![0], end: key.range![1], first: (first.key as Scalar).range![0] };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** The offset of the quote that opens a string never closed before `before`. */
