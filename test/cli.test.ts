@@ -510,6 +510,14 @@ describe('irm validate', () => {
     expect(r.stdout).toContain('team/broken.yaml:5:11: error: severity');
   });
 
+  it('a list as a key is an error at the key, with nothing from the yaml library on stderr', () => {
+    const dir = tree({ 'team/key.yaml': 'id: key\n? [a]\n: 1\n' });
+    const r = irm(['validate', 'team/key.yaml'], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('team/key.yaml:2:3: error: a key must be text, not a list');
+    expect(r.stderr).toBe('');
+  });
+
   it('a path that does not exist is exit 2', () => {
     expect(irm(['validate', 'nope.yaml']).code).toBe(2);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCatalog, loadFile, survivesJson, type FileResult } from '../src/load/catalog.js';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../src/load/diagnostics.js';
 import { MAX_FILE_BYTES } from '../src/load/read.js';
@@ -218,6 +218,28 @@ describe('files that are not YAML, or not a mapping', () => {
       hint: 'the "..." on line 3 ends the document: remove it, or move what follows it to a file of its own',
       source: 'id: y',
     });
+  });
+
+  it('a list or a mapping as a key is reported at the key, and yaml warns nothing on stderr', () => {
+    const warn = vi.spyOn(process, 'emitWarning');
+    const log = vi.spyOn(console, 'warn');
+    try {
+      const r = expectDiagnostics('syntax-collection-key', [
+        { line: 6, col: 3, message: 'a key must be text, not a list', hint: 'write the key as text, as in "name: value"', source: '? [a]' },
+      ]);
+      expect(r.diagnostics[0]!.width).toBe(3);
+      const file = join(tmp, 'collection-keys.yaml');
+      writeFileSync(file, 'id: x\ns: &s [a]\n*s : 1\n{a: 1}: 2\n');
+      const ds = sortDiagnostics(loadFile(file, manual).diagnostics);
+      expect(ds).toHaveLength(2);
+      check(ds[0], { line: 3, col: 1, message: 'a key must be text, but *s is a list', hint: 'write the key as text' });
+      check(ds[1], { line: 4, col: 1, message: 'a key must be text, not a mapping', hint: 'write the key as text' });
+      expect(warn).not.toHaveBeenCalled();
+      expect(log).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+    }
   });
 
   it('a tab-indented file', () => {

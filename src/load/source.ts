@@ -126,6 +126,8 @@ export function parseYamlText(path: string, text: string): Parsed {
   if (doc.contents === null || doc.contents === undefined) return { source, data: undefined, diagnostics };
   const unresolved = unresolvedAliases(source, doc);
   if (unresolved.length) return { source, data: undefined, diagnostics: unresolved };
+  const keys = collectionKeys(source, doc);
+  if (keys.length) return { source, data: undefined, diagnostics: keys };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -165,6 +167,30 @@ function unresolvedAliases(source: SourceFile, doc: Document.Parsed): Diagnostic
       : `mark the value to repeat with &${name} before this line, or quote the value if "*${name}" is meant as text`;
     out.push(source.diagnostic(start, end, `the alias *${name} refers to no anchor before it`, hint));
   }
+  return out;
+}
+
+/**
+ * Each key that is a list or a mapping ("? [a]", "[a, b]: x", or an alias of one): the data of a runbook has text
+ * keys, and yaml would make it one with a warning on stderr ("Keys with collection values will be stringified").
+ */
+function collectionKeys(source: SourceFile, doc: Document.Parsed): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (!isAlias(node) && node.anchor) anchors.set(node.anchor, node);
+    },
+    Pair: (_key, pair) => {
+      const key = pair.key as Node | null;
+      const value = isAlias(key) ? anchors.get(key.source) : key;
+      if (!isMap(value) && !isSeq(value)) return;
+      const what = isSeq(value) ? 'a list' : 'a mapping';
+      const [start, end] = key?.range ?? [0, 0];
+      out.push(source.diagnostic(start, end, isAlias(key) ? `a key must be text, but *${key.source} is ${what}` : `a key must be text, not ${what}`,
+        'write the key as text, as in "name: value"'));
+    },
+  });
   return out;
 }
 
