@@ -137,7 +137,7 @@ mkdirSync(SLOW);
 const MARK = join(work, 'started.ns');
 writeFileSync(
   join(SLOW, 'slow.yaml'),
-  runbook('bench-slow', 0, ['      - id: slow', '        title: Takes a second', `        run: date +%s%N > ${MARK}; sleep 1`]),
+  runbook('bench-slow', 0, ['      - id: slow', '        title: Takes a second', `        run: date +%s%N >> ${MARK}; sleep 1`]),
 );
 
 // ---- timing ------------------------------------------------------------------------------------------------

@@ -73,6 +73,23 @@ function bash(line: string, env: Record<string, string> = {}): string {
 
 const contexts = (line: string) => findShellPlaceholders(line).found.map((p) => `${p.name}:${p.context}`);
 
+describe('lines of the same shape are scanned once', () => {
+  it('gives each line its own names and positions, and the shape\'s contexts', () => {
+    const a = findShellPlaceholders('cat <<END\n[${{ word }}] # ${{ w }}\nEND\n(( ${{ n }} + 1 ))');
+    const b = findShellPlaceholders('cat <<END\n[${{ text }}] # ${{ x }}\nEND\n(( ${{ m }} + 1 ))');
+    expect(a.found.map((p) => [p.name, p.context])).toEqual([['word', 'heredoc'], ['w', 'heredoc'], ['n', 'arithmetic']]);
+    expect(b.found.map((p) => [p.name, p.context])).toEqual([['text', 'heredoc'], ['x', 'heredoc'], ['m', 'arithmetic']]);
+    const line = 'echo ${{ longer_name }} ${{ y }}';
+    expect(findShellPlaceholders(line).found.map((p) => line.slice(p.start, p.end))).toEqual(['${{ longer_name }}', '${{ y }}']);
+  });
+
+  it('a malformed name keeps its own message, whatever shape was seen before', () => {
+    findShellPlaceholders('echo ${{ ok }}');
+    const r = findShellPlaceholders('echo ${{ Bad }}');
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringContaining('malformed placeholder "${{ Bad }}"')]);
+  });
+});
+
 describe("$'...' strings", () => {
   for (const value of [...NASTY, "\\'; touch /tmp/irm-pwned-$$ #", '\\n\\x41\\\\']) {
     it(`keeps ${JSON.stringify(value)} literal text inside $'...', where backslash escapes are read`, () => {

@@ -348,8 +348,9 @@ function lintCommand(site: CommandSite, variables: Record<string, Variable>, src
   if (spec.confirm !== undefined && risk !== 'destructive') out.push(src.at([...path, 'confirm'], 'confirm is the word typed to run a destructive command; this one is not destructive', undefined, { key: true }));
   for (const { line, path: p, shell } of commandLines(spec, path)) {
     out.push(...placeholderDiagnostics(line, p, variables, src, shell));
-    const word = looksDestructive(line);
-    if (word && risk === 'read') {
+    // Only a command declared read can be declared wrongly.
+    const word = risk === 'read' ? looksDestructive(line) : undefined;
+    if (word) {
       out.push(src.at(spec.risk !== undefined ? [...path, 'risk'] : p,
         `command looks ${/restart/.test(word) ? 'like a change' : 'destructive'} ("${word}") but is declared read`,
         `declare risk: ${/restart/.test(word) ? 'change' : 'destructive'} (with its impact), so that irm asks the confirmation it needs`));

@@ -58,8 +58,21 @@ export function findPlaceholders(s: string): { found: Placeholder[]; problems: P
 /** Every placeholder of a shell line, with the context bash reads it in (src/model/shell-context.ts). */
 export function findShellPlaceholders(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
   if (!s.includes(OPEN)) return { found: [], problems: [] };
-  return scanShell(s);
+  // The scan depends on the line's shape, not on the names in its placeholders: lines that differ only in those (the
+  // same curl for another port, a thousand generated runbooks) are scanned once. The key keeps every position: each
+  // well-formed name becomes as many "a"s. A line with a problem is scanned as it is, for its messages.
+  const key = s.replace(PLACEHOLDER_NAME, (_, before: string, name: string, after: string) => `\${{${before}${'a'.repeat(name.length)}${after}}}`);
+  let shape = shapes.get(key);
+  if (!shape) {
+    if (shapes.size >= 5000) shapes.clear();
+    shapes.set(key, (shape = scanShell(key)));
+  }
+  if (shape.problems.length) return scanShell(s);
+  return { found: shape.found.map((p) => ({ ...p, name: s.slice(p.start + OPEN.length, p.end - 2).trim() })), problems: [] };
 }
+
+const PLACEHOLDER_NAME = /\$\{\{([ \t]*)([a-z][a-z0-9_]*)([ \t]*)\}\}/g;
+const shapes = new Map<string, { found: Placeholder[]; problems: PlaceholderProblem[] }>();
 
 function scanText(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
   const found: Placeholder[] = [];
