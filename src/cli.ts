@@ -432,6 +432,11 @@ export function buildProgram(io: IO, builtinDir?: string): { program: Command; r
         else if (opts.dryRun) say(`\nDry run: incident ${r.incident} (${r.title}) was not recorded, and nobody was notified.`);
         else say(`\nIncident ${r.incident}: ${r.title} (${r.status}, step ${Math.min(r.step, 5)} of 5). irm status ${r.incident} shows its clock.`);
         return r.exit_code;
+      } catch (e) {
+        // Ended by a signal at a prompt (step 1's questions among them): the exit names the signal, not Ctrl-C.
+        const code = io.terminated();
+        if (code !== undefined && e instanceof InterruptedError) throw new EndedBySignalError(io.interrupts.terminatedBy!, code);
+        throw e;
       } finally {
         io.close();
       }

@@ -62,14 +62,15 @@ export class Context {
       throw new RunbookError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the runbooks (${why})`, catalog.diagnostics);
     }
     if (catalog.diagnostics.length) {
-      const files = new Set(errors.map((d) => d.file));
+      const folderProblems = new Set(catalog.dirs.flatMap((d) => (d.problem ? [d.problem] : [])));
+      const files = new Set(errors.filter((d) => !folderProblems.has(d)).map((d) => d.file));
       const lines = sortDiagnostics(catalog.diagnostics).map((d) => formatDiagnostic(d, this.paint));
-      const folders = catalog.dirs.filter((d) => d.problem).length;
+      const folders = folderProblems.size;
       const what = [
-        files.size - folders > 0 ? `${files.size - folders} runbook file${files.size - folders === 1 ? '' : 's'}` : '',
+        files.size ? `${files.size} runbook file${files.size === 1 ? '' : 's'}` : '',
         folders ? `${folders} runbook folder${folders === 1 ? '' : 's'}` : '',
       ].filter(Boolean).join(' and ');
-      const summary = files.size
+      const summary = files.size || folders
         ? `irm: warning: left out ${what} that did not load (irm validate shows every error; --strict makes this fatal):`
         : 'irm: warning:';
       this.io.stderr.write(`${summary}\n${lines.join('\n')}\n`);

@@ -83,6 +83,14 @@ describe('lines of the same shape are scanned once', () => {
     expect(findShellPlaceholders(line).found.map((p) => line.slice(p.start, p.end))).toEqual(['${{ longer_name }}', '${{ y }}']);
   });
 
+  it('where bash reads a name as text (after an escaped $${{, a here-document delimiter), the line is scanned as it is', () => {
+    findShellPlaceholders('x=$${{ aaaa }} ${{ y }}');
+    expect(findShellPlaceholders('x=$${{ eval }} ${{ y }}').found.map((p) => [p.name, p.context])).toEqual([['y', 'code']]);
+    findShellPlaceholders("cat <<'${{ a }}'\n${{ b }}\necho ${{ c }}\n${{ a }}");
+    const r = findShellPlaceholders("cat <<'${{ x }}'\n${{ y }}\necho ${{ z }}\n${{ x }}");
+    expect(r.found.map((p) => [p.name, p.context])).toEqual(expect.arrayContaining([['y', 'literal-heredoc'], ['z', 'literal-heredoc']]));
+  });
+
   it('a malformed name keeps its own message, whatever shape was seen before', () => {
     findShellPlaceholders('echo ${{ ok }}');
     const r = findShellPlaceholders('echo ${{ Bad }}');

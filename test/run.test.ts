@@ -490,6 +490,25 @@ causes:
     expect(excerpt).toBe('token is ********; label; (********) 1 row\nEXCHANGE_API_PASSPHRASE=********\nSLACK_WEBHOOK_URL=********\nAUTH_ENABLED=********\nphrase ********, hook ********\n');
   });
 
+  it('what a check wanted is masked too: a says: or contains: that names a secret variable', () => {
+    const rb = oneCauseRunbook('want', 'Wants', [
+      '      - id: want',
+      '        title: Wants the token',
+      "        run: echo nothing",
+      '        expect:',
+      '          - contains: ${{ token }}',
+      '          - exit: 1',
+      '            says: the token ${{ token }} accepted',
+    ], ['variables:', '  token: { description: A token, secret: true }']);
+    const dir = tree({ 'lab/want.yaml': rb });
+    for (const args of [['run', 'want', '--yes', '--json'], ['run', 'want', '--yes']]) {
+      const r = run(dir, [...args, '--set', 'token=sk_live_9f8e7d6c5b4a']);
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr, args.join(' ')).not.toContain('9f8e7d6c5b4a');
+      expect(r.stdout).toContain('********');
+    }
+  });
+
   it('a followed command\'s secret that arrives in two reads is masked as it is shown', () => {
     const rb = oneCauseRunbook('split', 'Split', [
       '      - id: follow',

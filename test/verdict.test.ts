@@ -98,7 +98,12 @@ describe('verdicts', () => {
   it('a command stopped at the end of its window: judged on its output, its exit status left out', () => {
     const stopped = (out: string) => result(out, null as unknown as number, '', { signal: 'SIGTERM', windowEnded: true });
     expect(judge([{ contains: 'NOPE' }], undefined, stopped('tick\n'))).toMatchObject({ verdict: 'problem', reasons: [{ ok: false }] });
-    expect(judge(undefined, undefined, stopped('tick\n'))).toEqual({ verdict: 'healthy', reasons: [], warnings: [] });
+    // The default (exit status 0) is listed as not judged, so the verdict says why it holds.
+    expect(judge(undefined, undefined, stopped('tick\n'))).toEqual({
+      verdict: 'healthy',
+      reasons: [{ ok: true, wanted: 'exit status 0', got: 'not judged: irm stopped the command at the end of its window' }],
+      warnings: [],
+    });
     // An exit status among alternatives: the others decide.
     expect(judge([{ any: [{ exit: 0 }, { contains: 'NOPE' }] }], undefined, stopped('tick\n')).verdict).toBe('problem');
     expect(judge([{ all: [{ exit: 0 }, { contains: 'tick' }] }], [{ exit: 0, says: 'a clean end' }], stopped('tick\n'))).toMatchObject({

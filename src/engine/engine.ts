@@ -398,8 +398,9 @@ function verdictOf(ctx: EngineContext, r: Runnable, result: RunResult, outcome: 
   const expect = r.check ? r.check.expect : undefined;
   const j = judge(expect, r.check?.warn, result, expand, ctx.redact);
   outcome.verdict = j.verdict;
-  outcome.reasons = j.reasons.map((x) => ({ ...x, got: ctx.redact(x.got) }));
-  outcome.warnings = j.warnings.map((x) => ({ ...x, got: ctx.redact(x.got) }));
+  // What was wanted may name a secret too (a says: or a contains: with a secret variable filled in).
+  outcome.reasons = j.reasons.map((x) => ({ ...x, wanted: ctx.redact(x.wanted), got: ctx.redact(x.got) }));
+  outcome.warnings = j.warnings.map((x) => ({ ...x, wanted: ctx.redact(x.wanted), got: ctx.redact(x.got) }));
   // The runbooks' hints read for a warning as well as a problem (log-level-quiet and api-port-setting can only warn,
   // and their hints are written for it), and say where to look next: shown for both, never for a healthy check.
   const hint = j.verdict === 'healthy' ? undefined : hintOf(ctx, r.check);

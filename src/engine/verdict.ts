@@ -232,14 +232,14 @@ function withoutExit(e: Expectation): Expectation | undefined {
 }
 
 /** Exit-status expectations left out of judging, said as reasons that hold, so that the verdict shows why. */
-function exitNotJudged(list: readonly Expectation[]): { judged: Expectation[]; notJudged: Reason[] } {
+function exitNotJudged(list: readonly Expectation[], expand: (s: string) => string): { judged: Expectation[]; notJudged: Reason[] } {
   const judged: Expectation[] = [];
   const notJudged: Reason[] = [];
   for (const e of list) {
     const kept = withoutExit(e);
     if (kept) judged.push(kept);
     if (kept === e) continue;
-    const wanted = e.says ?? (e.exit !== undefined ? `exit status ${[e.exit].flat().join(' or ')}` : 'an exit status');
+    const wanted = e.says !== undefined ? sayable(e.says, expand) : e.exit !== undefined ? `exit status ${[e.exit].flat().join(' or ')}` : 'an exit status';
     notJudged.push({ ok: true, wanted, got: 'not judged: irm stopped the command at the end of its window' });
   }
   return { judged, notJudged };
@@ -253,8 +253,8 @@ function exitNotJudged(list: readonly Expectation[]): { judged: Expectation[]; n
 export function judge(expect: readonly Expectation[] | undefined, warn: readonly Expectation[] | undefined, r: RunResult, expand?: (s: string) => string, redact?: CutRedact): Judgement {
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (r.windowEnded) {
-    const e = exitNotJudged(expect ?? []);
-    const w = exitNotJudged(warn ?? []);
+    const e = exitNotJudged(expect?.length ? expect : [{ exit: 0 }], expand ?? ((s) => s));
+    const w = exitNotJudged(warn ?? [], expand ?? ((s) => s));
     const reasons = [...e.judged.map((x) => evaluate(x, r, expand, escapeRe, redact)), ...e.notJudged];
     const warnings = [...w.judged.map((x) => evaluate(x, r, expand, escapeRe, redact)), ...w.notJudged];
     const verdict = reasons.every((x) => x.ok) ? (warnings.every((x) => x.ok) ? 'healthy' : 'warning') : 'problem';

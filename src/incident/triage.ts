@@ -134,9 +134,9 @@ function checkUntil(until: number | undefined): void {
   if (!Number.isInteger(until) || until < 1 || until > 5) throw new UsageError(`--until takes a step from 1 to 5, got "${String(until)}"`, 'for example: --until 3 stops after the investigation');
 }
 
-/** When several exit codes apply, the first of 130, 4, 1 wins (README, exit codes). */
+/** When several exit codes apply, the first of 129, 143, 130, 4, 1 wins (README, exit codes). */
 export function worstExit(a: number, b: number): number {
-  for (const code of [130, 4, 1]) if (a === code || b === code) return code;
+  for (const code of [129, 143, 130, 4, 1]) if (a === code || b === code) return code;
   return Math.max(a, b);
 }
 

@@ -58,6 +58,9 @@ export function findPlaceholders(s: string): { found: Placeholder[]; problems: P
 /** Every placeholder of a shell line, with the context bash reads it in (src/model/shell-context.ts). */
 export function findShellPlaceholders(s: string): { found: Placeholder[]; problems: PlaceholderProblem[] } {
   if (!s.includes(OPEN)) return { found: [], problems: [] };
+  // Where a name's text is read as shell text, the line is scanned as it is: after an escaped "$${{" bash reads the
+  // name as words, and a here-document's delimiter or a single-quoted word keeps it verbatim.
+  if (s.includes(ESCAPED_OPEN) || s.includes("'") || s.includes('<<')) return scanShell(s);
   // The scan depends on the line's shape, not on the names in its placeholders: lines that differ only in those (the
   // same curl for another port, a thousand generated runbooks) are scanned once. The key keeps every position: each
   // well-formed name becomes as many "a"s. A line with a problem is scanned as it is, for its messages.
