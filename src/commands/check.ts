@@ -6,8 +6,7 @@ import type { Check, Runbook } from '../model/schema.js';
 import type { RunbookEntry } from '../load/catalog.js';
 import { EXIT, UsageError } from '../errors.js';
 import { session, type RunOptions } from './run.js';
-import { parseSets } from '../load/variables.js';
-import { closest } from '../util/suggest.js';
+import { checkSetNames, parseSets, variableScope } from '../load/variables.js';
 
 export interface CheckRow extends Omit<CheckOutcome, 'fullOutput'> {
   runbook: string;
@@ -115,12 +114,8 @@ export async function check(ctx: Context, ids: string[], opts: CheckOptions, int
   const checksOf = (rb: Runbook) => [...(rb.preflight ?? []).map((k) => [undefined, k] as const), ...rb.causes.flatMap((c) => c.checks.map((k) => [c.id, k] as const))];
   progress?.planned?.(entries.flatMap((e) => checksOf(e.runbook).map(([, k]) => ({ runbook: e.runbook.id, id: k.id, title: k.title }))));
   // --set cpu_max_percent=90 with --all: a name any of the runbooks declares is fine; each gets the ones it declares.
-  const scope = new Set([...Object.keys(catalog.manual.variables), ...entries.flatMap((e) => Object.keys(e.runbook.variables ?? {}))]);
-  for (const name of Object.keys(parseSets(ctx.options.set))) {
-    if (scope.has(name)) continue;
-    const c = closest(name, scope);
-    throw new UsageError(`unknown variable "${name}" in --set: no runbook checked here declares it`, c ? `did you mean "${c}"?` : 'see the variables with: irm config ID');
-  }
+  const scope = variableScope(catalog, entries.map((e) => e.runbook));
+  checkSetNames(parseSets(ctx.options.set), scope, { why: 'no runbook checked here declares it', hint: 'see the variables with: irm config ID' });
   for (const entry of entries) {
     const rb = entry.runbook;
     // No prompts, ever: read checks run (this is what check is for), nothing else does.

@@ -10,8 +10,7 @@ import type { IncidentStore } from './store.js';
 import { currentStep, retitle, type DetectedBy, type Incident, type NewEvent } from './model.js';
 import type { Runbook, Step } from '../model/schema.js';
 import { InterruptedError, UsageError } from '../errors.js';
-import { parseSets } from '../load/variables.js';
-import { closest } from '../util/suggest.js';
+import { checkSetNames, parseSets, variableScope } from '../load/variables.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 
 export interface Choice<T> {
@@ -74,19 +73,16 @@ export function rankRunbooks(runbooks: Runbook[], symptoms: string[]): { id: str
  * Every variable the manual or a runbook declares: triage runs the manual's commands and several runbooks in one
  * command, so a --set for one runbook's variable is not unknown to the others (as with irm check --all).
  */
-function variableScope(ctx: Context): ReadonlySet<string> {
-  const catalog = ctx.catalog();
-  return new Set([...Object.keys(catalog.manual.variables), ...catalog.runbooks.flatMap((e) => Object.keys(e.runbook.variables ?? {}))]);
+function scopeOf(ctx: Context): ReadonlySet<string> {
+  let scope = scopes.get(ctx);
+  if (!scope) scopes.set(ctx, (scope = variableScope(ctx.catalog(), ctx.catalog().runbooks.map((e) => e.runbook))));
+  return scope;
 }
+const scopes = new WeakMap<Context, ReadonlySet<string>>();
 
 /** A --set name nothing declares stops triage before it records anything, not half-way through a step. */
 function checkSets(ctx: Context): void {
-  const scope = variableScope(ctx);
-  for (const name of Object.keys(parseSets(ctx.options.set))) {
-    if (scope.has(name)) continue;
-    const c = closest(name, scope);
-    throw new UsageError(`unknown variable "${name}" in --set`, c ? `did you mean "${c}"?` : 'see the variables with: irm config');
-  }
+  checkSetNames(parseSets(ctx.options.set), scopeOf(ctx), { hint: 'see the variables with: irm config' });
 }
 
 function recorder(store: IncidentStore, id: string, runbook: string | undefined, emit: (e: EngineEvent) => void) {
@@ -320,7 +316,7 @@ async function initialResponse(ctx: Context, inc: Incident, opts: TriageOptions,
   }
   // The quick health checks: the health endpoint and services, recent logs, recent changes where irm.yaml says how.
   io.say('Quick health checks:', 'dim');
-  const s = session(ctx, undefined, opts, io.operator, recorder(store, inc.id, undefined, io.emit), io.interrupts, variableScope(ctx));
+  const s = session(ctx, undefined, opts, io.operator, recorder(store, inc.id, undefined, io.emit), io.interrupts, scopeOf(ctx));
   const quick = ctx.catalog().manual.quick_reference;
   const items = [...(quick.find((g) => g.id === 'status')?.commands ?? []), ...(quick.find((g) => g.id === 'logs')?.commands ?? [])];
   s.engine.mode = { ...s.engine.mode, windowMs: Math.min(s.engine.mode.windowMs ?? 3000, 3000) };
@@ -342,7 +338,7 @@ async function initialResponse(ctx: Context, inc: Incident, opts: TriageOptions,
     const mitigations = rb.mitigations ?? [];
     if (!mitigations.length) continue;
     io.say(`Immediate mitigations from ${rb.id}:`, 'dim');
-    const ms = session(ctx, rb, opts, io.operator, recorder(store, inc.id, rb.id, io.emit), io.interrupts, variableScope(ctx));
+    const ms = session(ctx, rb, opts, io.operator, recorder(store, inc.id, rb.id, io.emit), io.interrupts, scopeOf(ctx));
     for (const [i, m] of mitigations.entries()) {
       if (m.run === undefined && m.argv === undefined) {
         io.say(`  - ${m.title ?? m.text}`);
@@ -375,7 +371,7 @@ async function investigate(ctx: Context, inc: Incident, opts: TriageOptions, io:
   }
   io.say(`Runbook: ${chosen}`, 'dim');
   const entry = ctx.runbook(chosen);
-  const s = session(ctx, entry.runbook, opts, io.operator, recorder(store, inc.id, chosen, io.emit), io.interrupts, variableScope(ctx));
+  const s = session(ctx, entry.runbook, opts, io.operator, recorder(store, inc.id, chosen, io.emit), io.interrupts, scopeOf(ctx));
   // The fixes come in step 4, after the findings and the hypothesis are on the record.
   s.engine.mode = { ...s.engine.mode, noFixes: true };
   const d = await diagnose(entry.runbook, s.engine);
@@ -405,7 +401,7 @@ async function verify(ctx: Context, inc: Incident, opts: TriageOptions, io: Tria
   for (const [runbookId, checks] of failed) {
     if (!checks.size) continue;
     const entry = ctx.runbook(runbookId);
-    const s = session(ctx, entry.runbook, { ...opts, yes: true }, io.operator, recorder(store, inc.id, runbookId, io.emit), io.interrupts, variableScope(ctx));
+    const s = session(ctx, entry.runbook, { ...opts, yes: true }, io.operator, recorder(store, inc.id, runbookId, io.emit), io.interrupts, scopeOf(ctx));
     for (const cause of entry.runbook.causes) {
       for (const chk of cause.checks.filter((k) => checks.has(k.id))) outcomes.push(await runCheck(s.engine, entry.runbook, cause.id, chk));
     }
@@ -421,7 +417,7 @@ async function resolution(ctx: Context, inc: Incident, opts: TriageOptions, io: 
   // A fix's words as the diagnosis showed them: ${{ env_file }} as its value, secrets masked.
   const shown = new Map<string, EngineContext>();
   const words = (rb: Runbook, s: Step) => {
-    if (!shown.has(rb.id)) shown.set(rb.id, session(ctx, rb, opts, io.operator, () => {}, io.interrupts, variableScope(ctx)).engine);
+    if (!shown.has(rb.id)) shown.set(rb.id, session(ctx, rb, opts, io.operator, () => {}, io.interrupts, scopeOf(ctx)).engine);
     return shownText(shown.get(rb.id)!, s.title ?? s.text) ?? '';
   };
   for (const c of inc.confirmed) {
@@ -449,7 +445,7 @@ async function resolution(ctx: Context, inc: Incident, opts: TriageOptions, io: 
       store.append(inc.id, [{ type: 'note', kind: 'fix', text: title }]);
       continue;
     }
-    const s = session(ctx, rb, opts, io.operator, recorder(store, inc.id, rb.id, io.emit), io.interrupts, variableScope(ctx));
+    const s = session(ctx, rb, opts, io.operator, recorder(store, inc.id, rb.id, io.emit), io.interrupts, scopeOf(ctx));
     const outcome = await runCommand(s.engine, { id: `${fix.cause}.solution.${fix.index}`, title, spec: { ...step, risk: step.risk ?? 'change' }, runbookId: rb.id });
     if (outcome.verdict === 'healthy') store.append(inc.id, [{ type: 'note', kind: 'fix', text: `${title} (ran: ${outcome.command})` }]);
   }

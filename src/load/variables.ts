@@ -36,6 +36,20 @@ export function parseSets(sets: string[] | undefined): Record<string, string> {
   return out;
 }
 
+/** Every variable the manual or these runbooks declare: the names a command over several runbooks accepts. */
+export function variableScope(catalog: Catalog, runbooks: readonly Runbook[]): Set<string> {
+  return new Set([...Object.keys(catalog.manual.variables), ...runbooks.flatMap((rb) => Object.keys(rb.variables ?? {}))]);
+}
+
+/** A --set name that nothing in `declared` declares is a usage error, with the nearest declared name. */
+export function checkSetNames(sets: Record<string, string>, declared: { has(name: string): boolean; keys(): Iterable<string> }, otherwise: { why?: string; hint: string }): void {
+  for (const name of Object.keys(sets)) {
+    if (declared.has(name)) continue;
+    const c = closest(name, declared.keys());
+    throw new UsageError(`unknown variable "${name}" in --set${otherwise.why ? `: ${otherwise.why}` : ''}`, c ? `did you mean "${c}"?` : otherwise.hint);
+  }
+}
+
 export interface ResolveOptions {
   sets?: Record<string, string>;
   env: NodeJS.ProcessEnv;
@@ -51,12 +65,7 @@ export function resolveVariables(catalog: Catalog, runbook: Runbook | undefined,
   ];
   const declared = new Map(decls.map(([n, v, by]) => [n, { v, by }]));
   const sets = opts.sets ?? {};
-  for (const name of Object.keys(sets)) {
-    if (!declared.has(name)) {
-      const c = closest(name, declared.keys());
-      throw new UsageError(`unknown variable "${name}" in --set`, c ? `did you mean "${c}"?` : `see the variables with: irm config${runbook ? ` ${runbook.id}` : ''}`);
-    }
-  }
+  checkSetNames(sets, declared, { hint: `see the variables with: irm config${runbook ? ` ${runbook.id}` : ''}` });
   const cfgVars = catalog.config.config.variables ?? {};
   const cfgFile = catalog.config.source?.path ?? 'irm.yaml';
   const raw = new Map<string, ResolvedVariable>();

@@ -111,12 +111,12 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
   const pages = (sev: string) => !!s.pagerduty?.severities.includes(sev);
   const mails = (sev: string) => !!s.email?.severities.includes(sev);
   const head = `*${inc.title}*`;
-  const createdMail = (e: TimelineEvent, severity: string, lines: (string | false)[]) =>
-    add('email', e, 'created', { subject: `[${severity}] Incident ${inc.id}: ${bare(inc.title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
+  const createdMail = (e: TimelineEvent, severity: string, lines: (string | false)[], title = inc.title) =>
+    add('email', e, 'created', { subject: `[${severity}] Incident ${inc.id}: ${bare(title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
   for (const e of events) {
     const before = stateBefore(inc, e, s);
     if (e.type === 'created') {
-      const lines = [
+      const lines: (string | false)[] = [
         `:rotating_light: New incident ${inc.id}: ${head}`,
         `Severity: ${e.severity}   Status: detected`,
         `Detected by: ${e.detected_by} at ${e.detected_at}`,
@@ -138,7 +138,7 @@ export function messagesFor(inc: Incident, events: readonly TimelineEvent[], s: 
           labels: [`irm-${inc.id}`],
         },
       } satisfies JiraOp);
-      if (mails(e.severity)) add('email', e, 'created', { subject: `[${e.severity}] Incident ${inc.id}: ${bare(e.title)}`, text: lines.filter(Boolean).join('\n').replace(/[*]|:rotating_light: /g, '') });
+      if (mails(e.severity)) createdMail(e, e.severity, lines, e.title);
       continue;
     }
     const open = OPEN_STATUSES.includes(before.status);
