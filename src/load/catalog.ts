@@ -159,7 +159,8 @@ let crypto: typeof import('node:crypto') | undefined;
 /** SHA-1 of a file's bytes; crypto is loaded only when a stat signature no longer matches. */
 function sha1(bytes: Buffer): string {
   crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return crypto.createHash('sha1').update(bytes).digest('hex');
+  // crypto.hash (Node 20.12+) hashes a small buffer in half the time of a Hash object.
+  return crypto.hash ? crypto.hash('sha1', bytes, 'hex') : crypto.createHash('sha1').update(bytes).digest('hex');
 }
 
 /**

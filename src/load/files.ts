@@ -1,6 +1,8 @@
 // One runbook, manual or irm.yaml file read, parsed (YAML with positions) and validated (zod schema, then lint).
 // The heavy half of loading (the yaml and zod libraries): the bundle loads it on first use, which a command that
 // reads only the compiled built-ins or cached team files never makes.
+import type { z } from 'zod';
+import { fastParse } from '../model/fast-parse.js';
 import type { Manual as ManualT } from '../model/schema.js';
 import { Config, Manual, Runbook } from '../model/schema.js';
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
@@ -31,14 +33,14 @@ function loadFileUnsorted(file: string, shared: ManualT | undefined, display: st
   }
   const kind = (data as { kind?: unknown }).kind;
   if (kind === 'manual') {
-    const r = Manual.safeParse(data);
+    const r = parseAs(Manual, data);
     if (!r.success) return { file, kind: 'manual', source: src, diagnostics: schemaDiagnostics(Manual, r.error.issues, data, src) };
     return { file, kind: 'manual', manual: r.data, source: src, diagnostics: lintManual(r.data, src) };
   }
   if (kind !== undefined && kind !== 'runbook') {
     return { file, kind: 'unknown', source: src, diagnostics: [src.at(['kind'], `unknown kind "${String(kind)}"`, 'kind is "runbook" (the default) or "manual"')] };
   }
-  const r = Runbook.safeParse(data);
+  const r = parseAs(Runbook, data);
   if (!r.success) {
     // The id it was meant to have, so that asking for that runbook can say it did not load.
     const id = (data as { id?: unknown }).id;
@@ -46,6 +48,12 @@ function loadFileUnsorted(file: string, shared: ManualT | undefined, display: st
   }
   const diagnostics = lintRunbook(r.data, { src, sharedVariables: shared?.variables ?? {} });
   return { file, kind: 'runbook', runbook: r.data, source: src, diagnostics };
+}
+
+/** zod's verdict on the data: the quick way for data it is sure of (src/model/fast-parse.ts), zod itself otherwise. */
+function parseAs<T extends z.ZodType>(schema: T, data: unknown): z.ZodSafeParseResult<z.output<T>> {
+  const fast = fastParse(schema, data);
+  return fast ? { success: true, data: fast.data } : schema.safeParse(data);
 }
 
 export function loadConfigFile(file: string, manual: ManualT | undefined, display = file, bytes?: Buffer): { loaded?: LoadedConfig; diagnostics: Diagnostic[] } {
@@ -58,7 +66,7 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
   if (typeof data !== 'object' || Array.isArray(data)) return { diagnostics: [parsed.source.at([], 'irm.yaml must be a mapping (runbooks:, variables:, contacts:, channels:)')] };
   // A section whose entries are all commented out (`variables:` and nothing under it) is no section.
   const settings = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
-  const r = Config.safeParse(settings);
+  const r = parseAs(Config, settings);
   if (!r.success) return { diagnostics: schemaDiagnostics(Config, r.error.issues, settings, parsed.source) };
   return { loaded: { file, config: r.data, source: parsed.source }, diagnostics: lintConfig(r.data, parsed.source, manual) };
 }
