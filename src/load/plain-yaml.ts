@@ -51,10 +51,13 @@ const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 /** First characters of every plain scalar that is not a string in the core schema (and the empty one, null). */
 const MAYBE_NOT_STRING = new Set('-+.0123456789~nNtTfF');
+const LETTERS = new Set('nNtTfF');
 
 /** A plain scalar's value in the core schema. */
 function resolvePlain(s: string): unknown {
   if (s !== '' && !MAYBE_NOT_STRING.has(s[0]!)) return s;
+  // Starting with a letter, only null, true and false are not strings: words of four or five letters.
+  if (LETTERS.has(s[0]!) && s.length !== 4 && s.length !== 5) return s;
   if (NULL.test(s)) return null;
   if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
   if (INT_OCT.test(s)) return parseInt(s.slice(2), 8);
@@ -67,10 +70,14 @@ function resolvePlain(s: string): unknown {
 
 /** A mapping key: a plain scalar that reads as a string, without anything that needs a second look. */
 function plainKey(k: string): string {
+  // The same few keys make up most of every runbook: each is looked at once.
+  if (KEYS.has(k)) return k;
   if (k.length > 1024 || startsWithIndicator(k) || /^[-?:]|\s$|\s#|[[\]{},]/.test(k) || k === '<<' || k === '__proto__') giveUp();
   if (typeof resolvePlain(k) !== 'string') giveUp();
+  if (KEYS.size < 1000) KEYS.add(k);
   return k;
 }
+const KEYS = new Set<string>();
 
 /** Where a block mapping line's key ends (its ":"), or -1. */
 function separator(c: string): number {

@@ -385,10 +385,9 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
     out.push(idx >= 0 ? src.diagnostic(loc.start + idx, loc.start + idx + needle.length, message, hint) : src.at(path, message, hint));
   };
   for (const p of problems) at(p.start, p.end, p.message);
-  const names = Object.keys(variables);
   for (const p of found) {
     if (!(p.name in variables)) {
-      at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, names), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
+      at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, Object.keys(variables)), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
       continue;
     }
     const problem = contextProblem(p, variables[p.name]!);
