@@ -261,30 +261,43 @@ function dupes(ids: string[], report: (index: number, id: string) => void) {
 }
 
 function lintNeedsCycles(rb: Runbook, src: SourceFile): Diagnostic[] {
-  const needs = new Map<string, string[]>();
-  const where = new Map<string, PathSegment[]>();
-  (rb.preflight ?? []).forEach((k, ki) => {
+  const needs = new Map<string, readonly string[]>();
+  let any = false;
+  for (const k of rb.preflight ?? []) {
     needs.set(k.id, k.needs ?? []);
-    where.set(k.id, ['preflight', ki, 'needs']);
-  });
-  rb.causes.forEach((c, ci) => c.checks.forEach((k, ki) => {
-    needs.set(k.id, k.needs ?? []);
-    where.set(k.id, ['causes', ci, 'checks', ki, 'needs']);
-  }));
+    any ||= !!k.needs?.length;
+  }
+  for (const c of rb.causes) {
+    for (const k of c.checks) {
+      needs.set(k.id, k.needs ?? []);
+      any ||= !!k.needs?.length;
+    }
+  }
+  if (!any) return [];
+  // Where a check's needs are written: its last definition, as the map above keeps the last.
+  const where = (id: string): PathSegment[] => {
+    let path: PathSegment[] = [];
+    (rb.preflight ?? []).forEach((k, ki) => { if (k.id === id) path = ['preflight', ki, 'needs']; });
+    rb.causes.forEach((c, ci) => c.checks.forEach((k, ki) => { if (k.id === id) path = ['causes', ci, 'checks', ki, 'needs']; }));
+    return path;
+  };
   const out: Diagnostic[] = [];
   const state = new Map<string, 1 | 2>();
-  const visit = (id: string, trail: string[]): void => {
+  const trail: string[] = [];
+  const visit = (id: string): void => {
     if (state.get(id) === 2) return;
     if (state.get(id) === 1) {
       const cycle = [...trail.slice(trail.indexOf(id)), id];
-      out.push(src.at(where.get(id) ?? [], `checks need each other in a cycle: ${cycle.join(' → ')}`));
+      out.push(src.at(where(id), `checks need each other in a cycle: ${cycle.join(' → ')}`));
       return;
     }
     state.set(id, 1);
-    for (const n of needs.get(id) ?? []) if (needs.has(n)) visit(n, [...trail, id]);
+    trail.push(id);
+    for (const n of needs.get(id)!) if (needs.has(n)) visit(n);
+    trail.pop();
     state.set(id, 2);
   };
-  for (const id of needs.keys()) visit(id, []);
+  for (const id of needs.keys()) visit(id);
   return out;
 }
 
