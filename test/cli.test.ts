@@ -1,4 +1,5 @@
 // End to end: the built bin/irm spawned as an operator or a script would, checking stdout, stderr and the exit code.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -538,6 +539,17 @@ describe('what a team keeps beside the built-ins', () => {
     const v = irm(['validate', 'team'], { cwd: dir });
     expect(v.code).toBe(3);
     expect(v.stdout).toContain('team/unreadable.yaml:1:1: error: cannot read: input/output error');
+  });
+
+  it('a FIFO named like a runbook is reported, not waited on; on a first run and with the cache filled', () => {
+    const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK });
+    execFileSync('mkfifo', [join(dir, 'team/pipe.yaml')]);
+    for (let run = 0; run < 2; run++) {
+      const list = irm(['list', '--json', '--runbooks', 'team'], { cwd: dir, timeout: 10_000 });
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.json().map((r: { id: string }) => r.id)).toContain('cache-stampede');
+      expect(list.stderr).toContain('team/pipe.yaml:1:1: error: not a regular file');
+    }
   });
 
   it('an empty irm.yaml, one of comments only, or a section whose entries are commented out is no settings', () => {

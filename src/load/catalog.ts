@@ -395,7 +395,8 @@ function readCacheable(file: string): { st: Stats; bytes: Buffer } | undefined {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_CACHED_BYTES) return undefined;
+    // Size 0: an empty file, or one whose size is not known before it is read (/proc): the loader reads it itself.
+    if (!st.isFile() || st.size === 0 || st.size > MAX_CACHED_BYTES) return undefined;
     const bytes = Buffer.allocUnsafeSlow(st.size);
     let n = 0;
     for (let k = 1; n < st.size && k > 0; n += k) k = readSync(fd, bytes, n, st.size - n, n);
