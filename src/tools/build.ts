@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { compileBuiltins, PACKAGE_DIR } from '../load/catalog.js';
 import { formatDiagnostic, sortDiagnostics } from '../load/diagnostics.js';
@@ -92,6 +92,19 @@ function stub(s: Side): string {
   ].join('\n');
 }
 
+/**
+ * zod's messages in English only. zod bundles every locale it has (z.locales: 300 KB, half of files.cjs) and uses the
+ * English one unless told otherwise; irm never tells it otherwise, and its own messages are English. Every start that
+ * parses a team file loads files.cjs, so it loads them all for nothing.
+ */
+const englishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: resolve(args.resolveDir, '../locales/index.js'), namespace: 'zod-english-only' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({ loader: 'js', resolveDir: dirname(args.path), contents: "export { default as en } from './en.js';" }));
+  },
+};
+
 function lazy(name: string, filter: RegExp, matches: (path: string, resolveDir: string, importer: string) => boolean, s: Side): Plugin {
   return {
     name,
@@ -110,7 +123,7 @@ async function main(): Promise<void> {
   // of plain YAML leaves to it: no schema (zod) to load for that.
   const source = await side('source.cjs', { module: SOURCE_MODULE });
   const lazySource = lazy('lazy-source', /^\.\/source\.js$/, (p, dir, importer) => (importer === CATALOG_MODULE || importer === READ_MODULE) && resolve(dir, p.replace(/\.js$/, '.ts')) === SOURCE_MODULE, source);
-  const files = await side('files.cjs', { module: FILES_MODULE }, [lazySource]);
+  const files = await side('files.cjs', { module: FILES_MODULE }, [lazySource, englishOnly]);
   const execa = await side('execa.cjs', { source: "export * from 'execa';" });
   const ora = await side('ora.cjs', { source: "export { default } from 'ora';" });
   const inquirer = await side('inquirer.cjs', { source: "export * from '@inquirer/prompts';" });
