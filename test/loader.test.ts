@@ -695,6 +695,27 @@ describe('variables', () => {
 
 // ---- several at once --------------------------------------------------------------------------------
 
+describe('placeholders naming what every object has', () => {
+  it.each(['constructor'])('${{ %s }} is an unknown variable unless declared (Object.prototype has one)', (name) => {
+    const file = join(tmp, 'proto-name.yaml');
+    const text = ['id: proto', 'title: T', 'summary: S', 'severity: P3', 'symptoms: [s]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', '      - id: k', '        title: K', `        run: echo \${{ ${name} }}`, '    solution:', '      - text: Nothing.', ''].join('\n');
+    writeFileSync(file, text);
+    const r = loadFile(file, manual);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([`unknown variable "${name}"`]);
+    writeFileSync(file, text.replace('causes:', `variables:\n  ${name}: { description: D, type: integer }\ncauses:`));
+    expect(loadFile(file, manual).diagnostics).toEqual([]);
+    // Declared, with no value anywhere: unset, not Object's constructor.
+    const dir = join(tmp, 'proto-team');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(file, join(dir, 'proto.yaml'));
+    const catalog = loadCatalog({ cwd: tmp, env: {}, runbookDirs: [dir] });
+    const entry = catalog.runbooks.find((e) => e.runbook.id === 'proto')!;
+    const vars = resolveVariables(catalog, entry.runbook, { env: {} });
+    expect(vars.get(name)?.source).toBe('unset');
+    expect(vars.get(name)?.value).toBeUndefined();
+  });
+});
+
 describe('several errors in one file', () => {
   const schemaErrors: Expected[] = [
     { line: 4, col: 11, message: 'severity: expected one of "P0", "P1", "P2", "P3", got "P9"' },

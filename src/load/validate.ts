@@ -384,6 +384,8 @@ export function commandLines(spec: CommandSpec, path: PathSegment[] = []): { lin
 
 function placeholderDiagnostics(s: string, path: PathSegment[], variables: Record<string, Variable>, src: SourceFile, shell: boolean): Diagnostic[] {
   const { found, problems } = shell ? findShellPlaceholders(s) : findPlaceholders(s);
+  // Most text has no placeholder, and most placeholders are fine: nothing to say.
+  if (!problems.length && found.every((p) => Object.hasOwn(variables, p.name) && !contextProblem(p, variables[p.name]!))) return NOTHING;
   const out: Diagnostic[] = [];
   const at = (start: number, end: number, message: string, hint?: string) => {
     // Point inside the scalar when its source text holds the placeholder as written: at the same occurrence of it.
@@ -399,7 +401,8 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
   };
   for (const p of problems) at(p.start, p.end, p.message);
   for (const p of found) {
-    if (!(p.name in variables)) {
+    // Own names only: "constructor" is no variable of a runbook's.
+    if (!Object.hasOwn(variables, p.name)) {
       at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, Object.keys(variables)), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
       continue;
     }
@@ -409,8 +412,11 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
   return out;
 }
 
+const NOTHING: Diagnostic[] = [];
+
 /** Why a placeholder cannot stand where it is in a shell line, and how to write it instead; undefined when it can. */
 function contextProblem(p: Placeholder, v: Variable): { message: string; hint: string } | undefined {
+  if (p.context !== 'arithmetic' && p.context !== 'substitution' && p.context !== 'code') return undefined;
   const env = `"$${envName(p.name)}"`;
   switch (p.context) {
     case 'arithmetic':

@@ -73,9 +73,10 @@ export function resolveVariables(catalog: Catalog, runbook: Runbook | undefined,
     const secret = v.secret === true || isSecretName(name);
     const base = { name, secret, declaration: v, declaredBy: by };
     const env = opts.env[envName(name)];
-    if (sets[name] !== undefined) raw.set(name, { ...base, value: sets[name], source: 'flag', where: `--set ${name}` });
+    // Own values only: a variable named "constructor" has no value from Object.prototype.
+    if (Object.hasOwn(sets, name) && sets[name] !== undefined) raw.set(name, { ...base, value: sets[name], source: 'flag', where: `--set ${name}` });
     else if (env !== undefined && env !== '') raw.set(name, { ...base, value: env, source: 'env', where: opts.where?.[envName(name)] ?? envName(name) });
-    else if (cfgVars[name] !== undefined) {
+    else if (Object.hasOwn(cfgVars, name) && cfgVars[name] !== undefined) {
       // The line is looked up only when shown: in a cached irm.yaml that means reading the file again with the YAML
       // parser, which a dry run or a check that shows no variable's origin need not pay.
       const source = catalog.config.source;
