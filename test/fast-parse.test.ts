@@ -161,7 +161,7 @@ describe('the quick way through the schema', () => {
     let taken = 0;
     let tried = 0;
     const all = corpus.filter((c) => Runbook.safeParse(c.data).success || Manual.safeParse(c.data).success);
-    for (let round = 0; round < 12; round++) {
+    for (let round = 0; round < 100; round++) {
       for (const { f, data } of all) {
         const schema = schemaFor(data);
         let m = data;
@@ -171,8 +171,8 @@ describe('the quick way through the schema', () => {
       }
     }
     // Many mutations leave a valid runbook (a key removed that was optional): the quick way must take some.
-    expect(tried).toBeGreaterThan(200);
-    expect(taken).toBeGreaterThan(tried / 10);
+    expect(tried).toBeGreaterThan(3000);
+    expect(taken).toBeGreaterThan(tried / 20);
   });
 });
 
