@@ -141,6 +141,9 @@ function endOfLine(s: string, end: number): void {
   if (!/^ +(?:#|$)/.test(s.slice(end))) giveUp();
 }
 
+/** The characters that end a plain scalar in a flow collection: , [ ] { } : # (by char code, below 128). */
+const FLOW_STOP: boolean[] = Array.from({ length: 128 }, (_, c) => ',[]{}:#'.includes(String.fromCharCode(c)));
+
 /** A one-line flow collection ([a, b] or { k: v }) from its opening bracket: its value and the offset after it. */
 function flow(s: string, start: number, depth: number): [unknown, number] {
   if (depth > MAX_DEPTH) giveUp();
@@ -165,7 +168,7 @@ function flow(s: string, start: number, depth: number): [unknown, number] {
       return v;
     }
     let end = pos;
-    while (end < s.length && !',[]{}:#'.includes(s[end]!)) end++;
+    while (end < s.length && !FLOW_STOP[s.charCodeAt(end)]) end++;
     // A "#" inside a plain scalar, or a ":" anywhere in one: left to the yaml library.
     if (s[end] === '#' || (s[end] === ':' && !(isSeq === false && s[end + 1] === ' '))) giveUp();
     const text = s.slice(pos, end).replace(/ +$/, '');
