@@ -186,7 +186,7 @@ interface CommandSite {
 export function lintRunbook(rb: Runbook, ctx: LintContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { src } = ctx;
-  const variables = { ...ctx.sharedVariables, ...(rb.variables ?? {}) };
+  const variables = new Scope(ctx.sharedVariables, rb.variables);
   out.push(...lintVariables(rb.variables ?? {}, ['variables'], src));
 
   const causeIds = rb.causes.map((c) => c.id);
@@ -252,6 +252,24 @@ export function lintRunbook(rb: Runbook, ctx: LintContext): Diagnostic[] {
   }
 }
 
+/**
+ * The variables a runbook may use: its own over the shared ones (the manual's), looked up in both rather than copied
+ * into one object for every runbook. Own names only: "constructor" is no variable.
+ */
+class Scope {
+  constructor(private readonly shared: Readonly<Record<string, Variable>>, private readonly own: Readonly<Record<string, Variable>> = {}) {}
+  has(name: string): boolean {
+    return Object.hasOwn(this.own, name) || Object.hasOwn(this.shared, name);
+  }
+  get(name: string): Variable | undefined {
+    return Object.hasOwn(this.own, name) ? this.own[name] : Object.hasOwn(this.shared, name) ? this.shared[name] : undefined;
+  }
+  /** Every name, in the order a merged object would list them. */
+  names(): string[] {
+    return [...new Set([...Object.keys(this.shared), ...Object.keys(this.own)])];
+  }
+}
+
 function dupes(ids: string[], report: (index: number, id: string) => void) {
   const seen = new Set<string>();
   ids.forEach((x, i) => {
@@ -301,7 +319,7 @@ function lintNeedsCycles(rb: Runbook, src: SourceFile): Diagnostic[] {
   return out;
 }
 
-function expectationDiagnostics(e: Expectation, path: PathSegment[], variables: Record<string, Variable>, src: SourceFile): Diagnostic[] {
+function expectationDiagnostics(e: Expectation, path: PathSegment[], variables: Scope, src: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
   const predicates = (['exit', 'contains', 'not_contains', 'matches', 'not_matches', 'number', 'lines', 'json', 'any', 'all'] as const).filter((k) => e[k] !== undefined);
   if (predicates.length !== 1) {
@@ -340,7 +358,7 @@ function expectationDiagnostics(e: Expectation, path: PathSegment[], variables: 
   return out;
 }
 
-function lintCommand(site: CommandSite, variables: Record<string, Variable>, src: SourceFile): Diagnostic[] {
+function lintCommand(site: CommandSite, variables: Scope, src: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { spec, path } = site;
   const hasCommand = spec.run !== undefined || spec.argv !== undefined;
@@ -382,10 +400,10 @@ export function commandLines(spec: CommandSpec, path: PathSegment[] = []): { lin
   return out;
 }
 
-function placeholderDiagnostics(s: string, path: PathSegment[], variables: Record<string, Variable>, src: SourceFile, shell: boolean): Diagnostic[] {
+function placeholderDiagnostics(s: string, path: PathSegment[], variables: Scope, src: SourceFile, shell: boolean): Diagnostic[] {
   const { found, problems } = shell ? findShellPlaceholders(s) : findPlaceholders(s);
   // Most text has no placeholder, and most placeholders are fine: nothing to say.
-  if (!problems.length && found.every((p) => Object.hasOwn(variables, p.name) && !contextProblem(p, variables[p.name]!))) return NOTHING;
+  if (!problems.length && found.every((p) => variables.has(p.name) && !contextProblem(p, variables.get(p.name)!))) return NOTHING;
   const out: Diagnostic[] = [];
   const at = (start: number, end: number, message: string, hint?: string) => {
     // Point inside the scalar when its source text holds the placeholder as written: at the same occurrence of it.
@@ -401,12 +419,11 @@ function placeholderDiagnostics(s: string, path: PathSegment[], variables: Recor
   };
   for (const p of problems) at(p.start, p.end, p.message);
   for (const p of found) {
-    // Own names only: "constructor" is no variable of a runbook's.
-    if (!Object.hasOwn(variables, p.name)) {
-      at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, Object.keys(variables)), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
+    if (!variables.has(p.name)) {
+      at(p.start, p.end, `unknown variable "${p.name}"`, hintJoin(didYouMean(p.name, variables.names()), 'declare it under variables: (in this runbook, or the manual for all runbooks)'));
       continue;
     }
-    const problem = contextProblem(p, variables[p.name]!);
+    const problem = contextProblem(p, variables.get(p.name)!);
     if (problem) at(p.start, p.end, problem.message, problem.hint);
   }
   return out;
@@ -551,7 +568,7 @@ export function lintManual(m: Manual, src: SourceFile): Diagnostic[] {
   m.quick_reference.forEach((g, gi) => g.commands.forEach((c, ci) => {
     if (quickIds.includes(c.id)) out.push(src.at(['quick_reference', gi, 'commands', ci, 'id'], `duplicate quick-reference command "${c.id}"`));
     quickIds.push(c.id);
-    out.push(...lintCommand({ path: ['quick_reference', gi, 'commands', ci], spec: c, kind: 'quick' }, m.variables, src));
+    out.push(...lintCommand({ path: ['quick_reference', gi, 'commands', ci], spec: c, kind: 'quick' }, new Scope(m.variables), src));
   }));
   return out;
 }
