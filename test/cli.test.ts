@@ -1,6 +1,6 @@
 // End to end: the built bin/irm spawned as an operator or a script would, checking stdout, stderr and the exit code.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ANSI, irm, oneCauseRunbook, ROOT, tree } from './helpers.js';
@@ -541,14 +541,23 @@ describe('what a team keeps beside the built-ins', () => {
     expect(v.stdout).toContain('team/unreadable.yaml:1:1: error: cannot read: input/output error');
   });
 
-  it('a FIFO named like a runbook is reported, not waited on; on a first run and with the cache filled', () => {
+  it('a FIFO named like a runbook is reported, not waited on, and not opened: a writer waiting on it stays waiting', async () => {
     const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK });
-    execFileSync('mkfifo', [join(dir, 'team/pipe.yaml')]);
-    for (let run = 0; run < 2; run++) {
-      const list = irm(['list', '--json', '--runbooks', 'team'], { cwd: dir, timeout: 10_000 });
-      expect(list.code, list.stderr).toBe(0);
-      expect(list.json().map((r: { id: string }) => r.id)).toContain('cache-stampede');
-      expect(list.stderr).toContain('team/pipe.yaml:1:1: error: not a regular file');
+    const fifo = join(dir, 'team/pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    // A writer blocked until someone opens the FIFO to read: irm must not be that someone (its data would be lost).
+    const writer = spawn('sh', ['-c', `echo hi > "${fifo}" && touch "${join(dir, 'released')}"`], { stdio: 'ignore' });
+    try {
+      for (let run = 0; run < 2; run++) {
+        const list = irm(['list', '--json', '--runbooks', 'team'], { cwd: dir, timeout: 10_000 });
+        expect(list.code, list.stderr).toBe(0);
+        expect(list.json().map((r: { id: string }) => r.id)).toContain('cache-stampede');
+        expect(list.stderr).toContain('team/pipe.yaml:1:1: error: not a regular file');
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(existsSync(join(dir, 'released')), 'irm opened the FIFO and released its writer').toBe(false);
+    } finally {
+      writer.kill('SIGKILL');
     }
   });
 

@@ -413,6 +413,19 @@ describe('hostile files', () => {
     });
   });
 
+  it('an alias inside the value it repeats is reported at the alias (the data would contain itself: it crashed irm)', () => {
+    const file = join(tmp, 'cyclic-alias.yaml');
+    const text = ['id: cyc', 'title: T', 'summary: S', 'severity: P3', 'symptoms: [s]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', '      - id: k', '        title: K', '        run: "true"', '        expect:', '          - &e', '            any:', '              - *e', '    solution:', '      - text: Nothing.', ''].join('\n');
+    writeFileSync(file, text);
+    let r: FileResult | undefined;
+    expect(() => (r = loadFile(file, manual))).not.toThrow();
+    expect(r!.diagnostics).toHaveLength(1);
+    check(r!.diagnostics[0], { line: 17, col: 17, message: 'the alias *e is inside the value it repeats', source: '- *e' });
+    // A value repeated after it ends is fine, however deep.
+    writeFileSync(file, text.replace('              - *e', '              - { exit: 0 }').replace('    solution:', '      - id: k2\n        title: K2\n        run: "true"\n        expect: [*e]\n    solution:'));
+    expect(loadFile(file, manual).diagnostics).toEqual([]);
+  });
+
   it('a few aliases are fine', () => {
     const file = join(tmp, 'aliases.yaml');
     writeFileSync(file, 'x: &s [slow]\nsymptoms: *s\n');

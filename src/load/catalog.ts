@@ -10,7 +10,7 @@
 //   same (for irm validate too: the result is a function of those three).
 // "The same bytes" is decided as git decides it: the file's stat signature, and when that changed, its SHA-1.
 // Code run from the sources (the tests) has no runbooks.json beside it, so it parses everything.
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
@@ -382,11 +382,15 @@ function cacheable(file: string): Stats | undefined {
 }
 
 /**
- * A file's stat and bytes from one open file, when the cache may take it: a first run reads every file, and this is a
- * system call fewer for each than a stat and then a read. Opened without blocking, so that a FIFO named like a runbook
- * cannot hold irm up (it is no regular file: the loader reports it).
+ * A file's stat and bytes, when the cache may take it: what a first run does for every file, in as few system calls as
+ * it can (stat, open, read, close; readFileSync would add an fstat). Only a regular file is opened: opening a FIFO
+ * releases a writer waiting on it, and opening a device can do things (a tape rewinds). Opened without blocking, in
+ * case the path turns into a FIFO between the stat and the open.
  */
 function readCacheable(file: string): { st: Stats; bytes: Buffer } | undefined {
+  const st = cacheable(file);
+  // Size 0: an empty file, or one whose size is not known before it is read (/proc): the loader reads it itself.
+  if (!st || st.size === 0) return undefined;
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -394,9 +398,6 @@ function readCacheable(file: string): { st: Stats; bytes: Buffer } | undefined {
     return undefined;
   }
   try {
-    const st = fstatSync(fd);
-    // Size 0: an empty file, or one whose size is not known before it is read (/proc): the loader reads it itself.
-    if (!st.isFile() || st.size === 0 || st.size > MAX_CACHED_BYTES) return undefined;
     const bytes = Buffer.allocUnsafeSlow(st.size);
     let n = 0;
     for (let k = 1; n < st.size && k > 0; n += k) k = readSync(fd, bytes, n, st.size - n, n);
@@ -460,7 +461,7 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
     const bytes = st && readBytes(file);
     if (st && bytes) read = { st, bytes };
   } else {
-    // Not in the cache at all (a first run): stat and bytes from one open file.
+    // Not in the cache at all (a first run).
     read = readCacheable(file);
   }
   // A file that cannot be read is reported by the loader, located, like any broken file.

@@ -126,6 +126,8 @@ export function parseYamlText(path: string, text: string): Parsed {
   if (doc.contents === null || doc.contents === undefined) return { source, data: undefined, diagnostics };
   const unresolved = unresolvedAliases(source, doc);
   if (unresolved.length) return { source, data: undefined, diagnostics: unresolved };
+  const cycles = cyclicAliases(source, doc);
+  if (cycles.length) return { source, data: undefined, diagnostics: cycles };
   const keys = collectionKeys(source, doc);
   if (keys.length) return { source, data: undefined, diagnostics: keys };
   let data: unknown;
@@ -167,6 +169,30 @@ function unresolvedAliases(source: SourceFile, doc: Document.Parsed): Diagnostic
       : `mark the value to repeat with &${name} before this line, or quote the value if "*${name}" is meant as text`;
     out.push(source.diagnostic(start, end, `the alias *${name} refers to no anchor before it`, hint));
   }
+  return out;
+}
+
+/**
+ * Each alias inside the very value it repeats (&e {any: [*e]}): yaml builds data that contains itself, which no
+ * runbook can mean and every walk of it (the schema, the lint) would follow forever.
+ */
+function cyclicAliases(source: SourceFile, doc: Document.Parsed): Diagnostic[] {
+  const anchored = new Map<string, Node>();
+  const out: Diagnostic[] = [];
+  visit(doc, {
+    Node: (_key, node) => {
+      if (!isAlias(node)) {
+        if (node.anchor) anchored.set(node.anchor, node);
+        return;
+      }
+      const name = (node as Alias).source;
+      const target = anchored.get(name)?.range;
+      const [start, end] = node.range ?? [0, 0];
+      if (target && start >= target[0] && start < target[1]) {
+        out.push(source.diagnostic(start, end, `the alias *${name} is inside the value it repeats, so that value would contain itself without end`, `repeat a value only after it ends; write the inner one out instead of *${name}`));
+      }
+    },
+  });
   return out;
 }
 
