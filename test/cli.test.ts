@@ -541,6 +541,28 @@ describe('what a team keeps beside the built-ins', () => {
     expect(v.stdout).toContain('team/unreadable.yaml:1:1: error: cannot read: input/output error');
   });
 
+  it('a runbook whose text holds terminal escapes is left out, and its diagnostic shows them as pictures, never raw', () => {
+    const raw = TEAM_RUNBOOK.replace(/^title: .*$/m, 'title: "Clear\\e[2J screen"').replace(/^id: .*$/m, 'id: escaped');
+    const bytes = TEAM_RUNBOOK.replace(/^title: .*$/m, 'title: Raw \u001b]0;pwned\u0007 bytes').replace(/^id: .*$/m, 'id: raw-bytes');
+    // A value quoted back in a schema message ("got ...") reaches the terminal too.
+    const severity = TEAM_RUNBOOK.replace(/^severity: .*$/m, 'severity: "\\e[31mP1"').replace(/^id: .*$/m, 'id: bad-severity');
+    const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK, 'team/escaped.yaml': raw, 'team/raw-bytes.yaml': bytes, 'team/severity.yaml': severity });
+    const list = irm(['list', '--runbooks', 'team'], { cwd: dir });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout + list.stderr).not.toContain('\u001b');
+    expect(list.stdout + list.stderr).not.toContain('\u0007');
+    expect(list.stdout).toContain('cache-stampede');
+    expect(list.stdout).not.toContain('escaped');
+    const v = irm(['validate', 'team'], { cwd: dir });
+    expect(v.code).toBe(3);
+    expect(v.stdout + v.stderr).not.toContain('\u001b');
+    expect(v.stdout).toContain('team/escaped.yaml:3:8: error: title: control character U+001B (ESC): a terminal showing this text would act on it');
+    expect(v.stdout).toContain('title: control character U+001B (ESC)');
+    // The raw bytes in the line shown under the message, as their pictures.
+    expect(v.stdout).toContain('title: Raw ␛]0;pwned␇ bytes');
+    expect(v.stdout).toContain('severity: expected one of "P0", "P1", "P2", "P3", got "␛[31mP1"');
+  });
+
   it('a FIFO named like a runbook is reported, not waited on, and not opened: a writer waiting on it stays waiting', async () => {
     const dir = tree({ 'team/cache.yaml': TEAM_RUNBOOK });
     const fifo = join(dir, 'team/pipe.yaml');

@@ -708,6 +708,33 @@ describe('variables', () => {
 
 // ---- several at once --------------------------------------------------------------------------------
 
+describe('control characters in runbook text', () => {
+  const base = ['id: ctl', 'title: T', 'summary: S', 'severity: P3', 'symptoms: [s]', 'causes:', '  - id: c', '    title: C', '    explanation: E', '    checks:', '      - id: k', '        title: K', '        run: "true"', '    solution:', '      - text: Nothing.', ''];
+  it.each([
+    ['the title (an escape that clears the screen)', 1, 'title: "\\e[2JAll clear"', 'title: control character U+001B (ESC)', 2],
+    ['a command (a byte escape)', 12, '        run: "printf \\x1b]0;pwned\\x07"', 'causes[0].checks[0].run: control character U+001B (ESC)', 13],
+    ['a symptom (C1 CSI)', 4, 'symptoms: ["slow \\u009b2J"]', 'symptoms[0]: control character U+009B (CSI)', 5],
+    ['a solution step (a bell)', 14, '      - text: "ring \\a"', 'causes[0].solution[0].text: control character U+0007 (BEL)', 15],
+  ])('in %s is a located error', (_what, index, line, message, lineNo) => {
+    const file = join(tmp, 'control.yaml');
+    const lines = [...base];
+    lines[index] = line;
+    writeFileSync(file, lines.join('\n'));
+    const r = loadFile(file, manual);
+    expect(r.diagnostics).toHaveLength(1);
+    check(r.diagnostics[0], { line: lineNo, col: r.diagnostics[0]!.col, message: `${message}: a terminal showing this text would act on it` });
+  });
+
+  it('newlines and tabs are text', () => {
+    const file = join(tmp, 'control-ok.yaml');
+    const lines = [...base];
+    lines[12] = '        run: "printf \'a\\tb\\n\'"';
+    lines[14] = '      - text: |\n          one\n          two\t(tab)';
+    writeFileSync(file, lines.join('\n'));
+    expect(loadFile(file, manual).diagnostics).toEqual([]);
+  });
+});
+
 describe('placeholders naming what every object has', () => {
   it.each(['constructor'])('${{ %s }} is an unknown variable unless declared (Object.prototype has one)', (name) => {
     const file = join(tmp, 'proto-name.yaml');

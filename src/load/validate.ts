@@ -186,6 +186,7 @@ interface CommandSite {
 export function lintRunbook(rb: Runbook, ctx: LintContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { src } = ctx;
+  controlCharacters(rb, [], src, out);
   const variables = new Scope(ctx.sharedVariables, rb.variables);
   out.push(...lintVariables(rb.variables ?? {}, ['variables'], src));
 
@@ -269,6 +270,42 @@ class Scope {
     return [...new Set([...Object.keys(this.shared), ...Object.keys(this.own)])];
   }
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+/**
+ * Every text of a file with a control character in it (a double-quoted "\e" or "\x1b" in YAML, or the byte itself):
+ * irm shows runbook text on terminals, where ESC and its kind clear the screen, move the cursor over a verdict or
+ * retitle the window. Newline and tab are text.
+ */
+function controlCharacters(value: unknown, path: PathSegment[], src: SourceFile, out: Diagnostic[]): void {
+  if (typeof value === 'string') {
+    const m = CONTROL.exec(value);
+    if (!m) return;
+    const code = m[0].charCodeAt(0);
+    const name = CONTROL_NAMES[code] ?? '';
+    out.push(src.at([...path], `${describePath(path) || 'value'}: control character U+${code.toString(16).toUpperCase().padStart(4, '0')}${name ? ` (${name})` : ''}: a terminal showing this text would act on it`,
+      "remove it; a command that must print one can write it as printf does: printf '\\033'"));
+    return;
+  }
+  // One path, grown and shrunk as the walk goes: most files have nothing to report.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      controlCharacters(value[i], path, src, out);
+      path.pop();
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const k in value) {
+      path.push(k);
+      controlCharacters((value as Record<string, unknown>)[k], path, src, out);
+      path.pop();
+    }
+  }
+}
+
+const CONTROL_NAMES: Record<number, string> = { 0: 'NUL', 7: 'BEL', 8: 'BS', 0x0b: 'VT', 0x0c: 'FF', 0x0d: 'CR', 0x1b: 'ESC', 0x7f: 'DEL', 0x9b: 'CSI' };
 
 function dupes(ids: string[], report: (index: number, id: string) => void) {
   const seen = new Set<string>();
@@ -545,6 +582,7 @@ export function checkValue(v: Variable, value: string, secret = false): string |
 
 export function lintManual(m: Manual, src: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
+  controlCharacters(m, [], src, out);
   out.push(...lintVariables(m.variables, ['variables'], src));
   const roles = m.contacts.primary.map((c) => c.role);
   const channels = m.channels.map((c) => c.id);
@@ -575,6 +613,7 @@ export function lintManual(m: Manual, src: SourceFile): Diagnostic[] {
 
 export function lintConfig(c: Config, src: SourceFile, manual: Manual | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
+  controlCharacters(c, [], src, out);
   if (!manual) return out;
   const roles = manual.contacts.primary.map((p) => p.role);
   const services = manual.contacts.secondary.map((s) => s.service);
