@@ -2,23 +2,15 @@
 // unsure or gives exactly zod's output, key order included. The values: every runbook, manual and fixture in the
 // repository, and seeded random mutations of them (a key removed, added or misspelt; a value of another type, empty,
 // negative, fractional, too long; a list emptied or doubled), which make the near misses a quick check gets wrong.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, yamlFilesUnder } from './helpers.js';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { fastParse } from '../src/model/fast-parse.js';
 import { Config, Manual, Runbook } from '../src/model/schema.js';
 
-const ROOT = join(import.meta.dirname, '..');
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return f === 'node_modules' ? [] : yamlFiles(p);
-    return /\.ya?ml$/.test(f) ? [p] : [];
-  });
-}
 
 function read(file: string): unknown {
   try {
@@ -43,13 +35,13 @@ function agrees(schema: z.ZodType, data: unknown, label: string): boolean {
   return true;
 }
 
-const files = [...yamlFiles(join(ROOT, 'runbooks')), ...yamlFiles(join(ROOT, 'test'))];
+const files = [...yamlFilesUnder(join(ROOT, 'runbooks')), ...yamlFilesUnder(join(ROOT, 'test'))];
 const corpus = files.map((f) => ({ f, data: read(f) })).filter((c) => c.data !== null && typeof c.data === 'object' && !Array.isArray(c.data));
 const configs = files.filter((f) => /irm\.ya?ml$/.test(f)).map((f) => ({ f, data: read(f) })).filter((c) => c.data && typeof c.data === 'object');
 
 describe('the quick way through the schema', () => {
   it('gives zod\'s output for every built-in runbook and the manual, and takes each of them', () => {
-    for (const f of yamlFiles(join(ROOT, 'runbooks'))) {
+    for (const f of yamlFilesUnder(join(ROOT, 'runbooks'))) {
       const data = read(f);
       expect(agrees(schemaFor(data), data, f), `${f} is valid and plain: the quick way must take it`).toBe(true);
     }

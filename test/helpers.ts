@@ -1,6 +1,6 @@
 // Spawning the built bin/irm as a user would, in a temporary folder of its own.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,15 @@ function mkTemp(prefix: string): string {
   return d;
 }
 export const BIN = join(ROOT, 'bin', 'irm');
+
+/** Every YAML file under a folder, its subfolders included (node_modules left out): the corpus of the reader tests. */
+export function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return f === 'node_modules' ? [] : yamlFilesUnder(p);
+    return /\.ya?ml$/.test(f) ? [p] : [];
+  });
+}
 
 export interface Result {
   code: number | null;

@@ -2,22 +2,14 @@
 // up or returns exactly what the yaml library returns with the loader's options. The inputs: every runbook and
 // fixture in the repository, hand-written documents for each construct, and thousands of seeded random mutations
 // of all of those (mutations make the near-misses: a colon too many, a quote left open, a line indented wrong).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, yamlFilesUnder } from './helpers.js';
 import { parseDocument } from 'yaml';
 import { readPlainYaml } from '../src/load/plain-yaml.js';
 import { MAX_ALIASES, YAML_OPTIONS } from '../src/load/source.js';
 
-const ROOT = join(import.meta.dirname, '..');
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return f === 'node_modules' ? [] : yamlFiles(p);
-    return /\.ya?ml$/.test(f) ? [p] : [];
-  });
-}
 
 /** What the loader's full path reads: the data, or undefined where the yaml library reports an error. */
 function library(text: string): { data: unknown } | undefined {
@@ -40,7 +32,7 @@ function agrees(text: string): boolean {
   return true;
 }
 
-const corpus = [...yamlFiles(join(ROOT, 'runbooks')), ...yamlFiles(join(ROOT, 'test'))].map((f) => ({ f, text: readFileSync(f, 'utf8') }));
+const corpus = [...yamlFilesUnder(join(ROOT, 'runbooks')), ...yamlFilesUnder(join(ROOT, 'test'))].map((f) => ({ f, text: readFileSync(f, 'utf8') }));
 
 // Each of these is plain YAML the fast reader must take (and read as the yaml library does).
 const TAKEN: string[] = [

@@ -307,11 +307,6 @@ class FileCache {
     return p;
   }
 
-  /** Whether the file has an entry at all (perhaps for other bytes: get decides). */
-  has(file: string, kind: string): boolean {
-    return Object.hasOwn(this.pack(kind, dirname(file)).pack.files, basename(file));
-  }
-
   get<T>(file: string, kind: string, st: Stats): T | undefined {
     const p = this.pack(kind, dirname(file));
     const e = p.pack.files[basename(file)];
@@ -382,15 +377,14 @@ function cacheable(file: string): Stats | undefined {
 }
 
 /**
- * A file's stat and bytes, when the cache may take it: what a first run does for every file, in as few system calls as
- * it can (stat, open, read, close; readFileSync would add an fstat). Only a regular file is opened: opening a FIFO
- * releases a writer waiting on it, and opening a device can do things (a tape rewinds). Opened without blocking, in
- * case the path turns into a FIFO between the stat and the open.
+ * The bytes of a file the cache may take (`st`, from cacheable, taken before the read), read to the size the stat gave:
+ * open, read, close, where readFileSync would add an fstat (a first run reads every file). Only a regular file gets here:
+ * opening a FIFO releases a writer waiting on it, and opening a device can do things (a tape rewinds). Opened without
+ * blocking, in case the path turns into a FIFO after the stat. A size of 0 (an empty file, or one whose size is known
+ * only by reading it, in /proc) is read as readFileSync reads, to its end.
  */
-function readCacheable(file: string): { st: Stats; bytes: Buffer } | undefined {
-  const st = cacheable(file);
-  // Size 0: an empty file, or one whose size is not known before it is read (/proc): the loader reads it itself.
-  if (!st || st.size === 0) return undefined;
+function readStated(file: string, st: Stats): Buffer | undefined {
+  if (st.size === 0) return readBytes(file);
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -401,7 +395,7 @@ function readCacheable(file: string): { st: Stats; bytes: Buffer } | undefined {
     const bytes = Buffer.allocUnsafeSlow(st.size);
     let n = 0;
     for (let k = 1; n < st.size && k > 0; n += k) k = readSync(fd, bytes, n, st.size - n, n);
-    return { st, bytes: n === st.size ? bytes : bytes.subarray(0, n) };
+    return n === st.size ? bytes : bytes.subarray(0, n);
   } catch {
     return undefined;
   } finally {
@@ -452,21 +446,13 @@ export function loadFile(file: string, shared: ManualT | undefined, display = fi
     return r;
   }
   const cache = cacheFor(shared, env);
-  if (!cache) return parse.loadFile(file, shared, display);
-  let read: { st: Stats; bytes: Buffer } | undefined;
-  if (cache.has(file, 'runbook')) {
-    const st = cacheable(file);
-    const hit = st && cache.get<RunbookLoad>(file, 'runbook', st);
-    if (hit) return { ...hit, file, source: readSource(file, display), diagnostics: withFile(hit.diagnostics, display) };
-    const bytes = st && readBytes(file);
-    if (st && bytes) read = { st, bytes };
-  } else {
-    // Not in the cache at all (a first run).
-    read = readCacheable(file);
-  }
+  const st = cache && cacheable(file);
+  if (!cache || !st) return parse.loadFile(file, shared, display);
+  const hit = cache.get<RunbookLoad>(file, 'runbook', st);
+  if (hit) return { ...hit, file, source: readSource(file, display), diagnostics: withFile(hit.diagnostics, display) };
+  const bytes = readStated(file, st);
   // A file that cannot be read is reported by the loader, located, like any broken file.
-  if (!read) return parse.loadFile(file, shared, display);
-  const { st, bytes } = read;
+  if (!bytes) return parse.loadFile(file, shared, display);
   const r = parse.loadFile(file, shared, display, bytes);
   const value: RunbookLoad = { kind: r.kind, diagnostics: r.diagnostics };
   if (r.id !== undefined) value.id = r.id;
@@ -486,7 +472,7 @@ export function loadConfigFile(file: string, manual: ManualT | undefined, displa
     const diagnostics = withFile(hit.diagnostics, display);
     return hit.config ? { loaded: { file, config: hit.config, source: readSource(file, display) }, diagnostics } : { diagnostics };
   }
-  const bytes = readBytes(file);
+  const bytes = readStated(file, st);
   if (!bytes) return parse.loadConfigFile(file, manual, display);
   const r = parse.loadConfigFile(file, manual, display, bytes);
   const value: ConfigLoad = { diagnostics: r.diagnostics };

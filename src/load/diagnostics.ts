@@ -46,12 +46,19 @@ export function formatDiagnostic(d: Diagnostic, paint: Paint = plain): string {
 const TAB_STOP = 4;
 
 /**
+ * A character a terminal acts on instead of showing: the C0 controls but newline and tab, DEL and the C1 controls.
+ * What the lint refuses in a file's text, and what is shown harmless wherever text from outside reaches a terminal.
+ */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
+
+/**
  * Text from a file made safe for a terminal, one character for one: C0 controls as their Unicode pictures (ESC as ␛,
  * which a terminal shows instead of acting on), DEL as ␡, C1 controls as �. Newline and tab stay.
  */
 export function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (ch) => {
+  return text.replace(CONTROL_CHARACTERS, (ch) => {
     const code = ch.charCodeAt(0);
     return code < 0x20 ? String.fromCharCode(0x2400 + code) : code === 0x7f ? '\u2421' : '\ufffd';
   });

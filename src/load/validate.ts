@@ -5,7 +5,7 @@ import { envName, findPlaceholders, findShellPlaceholders, isInertWord, isPlainN
 import { looksDestructive } from '../model/risk.js';
 import { isSecretName } from '../model/redact.js';
 import { closest, didYouMean } from '../util/suggest.js';
-import type { Diagnostic } from './diagnostics.js';
+import { CONTROL_CHARACTER, type Diagnostic } from './diagnostics.js';
 import type { PathSegment, SourceFile } from './source.js';
 
 type Issue = z.core.$ZodIssue;
@@ -271,9 +271,6 @@ class Scope {
   }
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-
 /**
  * Every text of a file with a control character in it (a double-quoted "\e" or "\x1b" in YAML, or the byte itself):
  * irm shows runbook text on terminals, where ESC and its kind clear the screen, move the cursor over a verdict or
@@ -281,7 +278,7 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
  */
 function controlCharacters(value: unknown, path: PathSegment[], src: SourceFile, out: Diagnostic[]): void {
   if (typeof value === 'string') {
-    const m = CONTROL.exec(value);
+    const m = CONTROL_CHARACTER.exec(value);
     if (!m) return;
     const code = m[0].charCodeAt(0);
     const name = CONTROL_NAMES[code] ?? '';

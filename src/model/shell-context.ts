@@ -555,13 +555,11 @@ class Scanner {
     }
     if (c === "'") {
       w.quoted = true;
-      const close = s.indexOf("'", this.i + 1);
-      const end = close < 0 ? s.length : close;
+      const start = this.i + 1;
       const holes = w.holes.length;
-      this.placeholdersIn(this.i + 1, end, 'single', inside, w);
+      const end = this.singleQuoted(inside, w);
       if (w.holes.length > holes) w.literal = false;
-      w.text += s.slice(this.i + 1, end);
-      this.i = end + 1;
+      w.text += s.slice(start, end);
       return;
     }
     if (c === '"') {
@@ -771,10 +769,7 @@ class Scanner {
         continue;
       }
       if (c === "'" && quotes) {
-        const close = s.indexOf("'", this.i + 1);
-        const end = close < 0 ? s.length : close;
-        this.placeholdersIn(this.i + 1, end, 'single', inside, w);
-        this.i = end + 1;
+        this.singleQuoted(inside, w);
         continue;
       }
       if (c === '"') {
@@ -796,6 +791,18 @@ class Scanner {
       }
       this.i++;
     }
+  }
+
+  /**
+   * A single-quoted string from its opening quote (at this.i): its placeholders are literal text there. Moves past the
+   * closing quote and returns where that quote is (the end of the text when it is not closed).
+   */
+  private singleQuoted(inside: Inside | undefined, w: Word | undefined): number {
+    const close = this.s.indexOf("'", this.i + 1);
+    const end = close < 0 ? this.s.length : close;
+    this.placeholdersIn(this.i + 1, end, 'single', inside, w);
+    this.i = end + 1;
+    return end;
   }
 
   /** Inside $((...)), ((...)), $[...], a subscript or an offset: up to `close`. */
@@ -824,9 +831,7 @@ class Scanner {
         continue;
       }
       if (c === "'") {
-        const end = s.indexOf("'", this.i + 1);
-        this.placeholdersIn(this.i + 1, end < 0 ? s.length : end, 'single', inside, undefined);
-        this.i = end < 0 ? s.length : end + 1;
+        this.singleQuoted(inside, undefined);
         continue;
       }
       if (c === '`') {

@@ -1,7 +1,9 @@
 // Terminal rendering helpers: one chalk instance and one table style, both told whether colour is on.
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Paint } from '../load/diagnostics.js';
+import { CONTROL_CHARACTER, type Paint } from '../load/diagnostics.js';
+
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
 
 export interface UI {
   color: boolean;
@@ -149,8 +151,7 @@ export function breakLongWords(text: string, width: number): string {
  * the window or move the cursor over irm's verdicts. A CRLF line end is a line end.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\r\n/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (ch) => {
+  return text.replace(/\r\n/g, '\n').replace(CONTROL_CHARACTERS, (ch) => {
     const code = ch.charCodeAt(0);
     if (code < 0x20) return '^' + String.fromCharCode(code + 0x40);
     if (code === 0x7f) return '^?';
